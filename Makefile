@@ -1,0 +1,115 @@
+# Socket servers in C, in eight stages. `make help` lists what is here.
+
+STAGES := v0.1-blocking v0.2-loop v0.3-threads v0.4-todo v0.5-get \
+          v0.6-post v0.7-select v0.8-fork
+PRESENT := $(foreach s,$(STAGES),$(if $(wildcard $(s)/Makefile),$(s)))
+TABLE := tests/stages.txt
+
+stage = $(word $(1),$(STAGES))
+previous = $(word $(1),none $(STAGES))
+# The present stages whose row in tests/stages.txt has feature $(1).
+with_feature = $(filter $(shell awk '!/^\#/ { for (i = 2; i <= NF; i++) \
+    if ($$i == "$(1)") print $$1 }' $(TABLE)),$(PRESENT))
+# -DFEATURE_x for each feature of stage $(1), for its unit tests.
+feature_flags = $(shell awk '$$1 == "$(1)" { for (i = 2; i <= NF; i++) \
+    printf " -DFEATURE_%s", $$i }' $(TABLE))
+# Stops with a plain message unless stage number $(1) has a folder.
+need_stage = if [ -z "$(call stage,$(1))" ]; then \
+        echo "there is no stage $(1): the stages are 1 to 8"; exit 2; \
+    elif [ ! -d "$(call stage,$(1))" ]; then \
+        echo "stage $(1) ($(call stage,$(1))) does not exist yet"; exit 2; fi
+
+.PHONY: all help clean test FORCE
+.SECONDARY:
+.SECONDEXPANSION:
+
+all:
+	@for s in $(PRESENT); do $(MAKE) --no-print-directory -C $$s || exit 1; done
+
+help:
+	@echo "make              builds every stage"
+	@echo "make stage-N      builds stage N (1 to 8) and runs it: PORT=9000 ADDRESS=127.0.0.1"
+	@echo "make diff-N       what stage N changed from stage N-1 (README=1: its README too)"
+	@echo "make test         installs what the tests need, then runs the unit and socket"
+	@echo "                  tests on every stage, plain and under the sanitizers"
+	@echo "make clean        removes what the build made"
+	@echo "stages: $(PRESENT)"
+
+stage-%: FORCE
+	@$(call need_stage,$*)
+	@$(MAKE) --no-print-directory -s -C $(call stage,$*)
+	cd $(call stage,$*) && exec ./server $(or $(PORT),9000) $(ADDRESS)
+
+diff-%: FORCE
+	@$(call need_stage,$*)
+	@if [ "$(call previous,$*)" = none ]; then \
+	    echo "$(call stage,$*) is the first stage: read its server.c"; exit 0; fi; \
+	diff -ruNp -x README.md -x server -x '*.o' \
+	    $(call previous,$*) $(call stage,$*); [ $$? -le 1 ] || exit 2; \
+	if [ -n "$(README)" ]; then \
+	    diff -uN $(call previous,$*)/README.md $(call stage,$*)/README.md; \
+	    [ $$? -le 1 ]; fi
+
+# ------------------------------------------------------------------- tests
+#
+# Every stage is built four ways under build/: gcc and clang with -Werror
+# (no warnings allowed), clang with AddressSanitizer and UndefinedBehavior-
+# Sanitizer, and clang with ThreadSanitizer. The unit tests and socket tests
+# run on the gcc build, the asan build and, for the threaded stages, the tsan
+# build.
+
+CC_gcc := gcc
+CC_clang := clang
+CC_asan := clang
+CC_tsan := clang
+FLAGS_gcc := -Werror
+FLAGS_clang := -Werror
+FLAGS_asan := -fsanitize=address,undefined -fno-sanitize-recover=all \
+              -fno-omit-frame-pointer
+FLAGS_tsan := -fsanitize=thread
+TESTED_gcc = $(PRESENT)
+TESTED_asan = $(PRESENT)
+TESTED_tsan = $(call with_feature,threads)
+
+# The Python that has pytest: tests/deps.sh finds it (Debian's
+# /usr/bin/python3 when another python3 comes first on PATH).
+PYTHON = /usr/bin/python3
+UNIT_SOURCES := $(wildcard tests/unit/*.c)
+UNIT_CFLAGS = -std=c11 -Wall -Wextra -g -Itests/unit
+
+build_kind = $(word 2,$(subst /, ,$(1)))
+
+test:
+	@python=$$(tests/deps.sh) || exit 1; \
+	$(MAKE) --no-print-directory all build-clang test-gcc test-asan test-tsan \
+	    PYTHON="$$python"
+	@echo "make test: every test passed"
+
+build-clang: $$(foreach s,$(PRESENT),build/clang/$$(s)/server)
+
+build/%/server: FORCE
+	@mkdir -p $(@D)
+	@$(MAKE) --no-print-directory -s -C $(notdir $(@D)) OUT=$(CURDIR)/$(@D) \
+	    CC=$(CC_$(call build_kind,$@)) EXTRA_CFLAGS="$(FLAGS_$(call build_kind,$@))"
+
+# A stage's unit tests link tests/unit/*.c with the stage's own sources,
+# all but server.c (which has main).
+build/%/unit: $(UNIT_SOURCES) $(wildcard tests/unit/*.h) \
+              $$(wildcard $$(notdir $$(@D))/*.[ch]) $(TABLE)
+	@mkdir -p $(@D)
+	$(CC_$(call build_kind,$@)) $(UNIT_CFLAGS) $(FLAGS_$(call build_kind,$@)) \
+	    -I$(notdir $(@D)) $(call feature_flags,$(notdir $(@D))) -o $@ \
+	    $(UNIT_SOURCES) $(filter-out %/server.c,$(wildcard $(notdir $(@D))/*.c)) \
+	    $$(pkg-config --cflags --libs check) -pthread
+
+test-%: $$(foreach s,$$(TESTED_$$*),build/$$*/$$(s)/server build/$$*/$$(s)/unit)
+	@for s in $(TESTED_$*); do \
+	    echo "== unit tests: $$s ($* build)"; build/$*/$$s/unit || exit 1; done
+	@if [ -n "$(TESTED_$*)" ]; then \
+	    echo "== socket tests ($* build): $(TESTED_$*)"; \
+	    $(PYTHON) -m pytest -q -p no:cacheprovider tests --bin-dir build/$* \
+	        $(addprefix --stage ,$(TESTED_$*)); fi
+
+clean:
+	rm -rf build
+	@for s in $(PRESENT); do $(MAKE) --no-print-directory -C $$s clean; done

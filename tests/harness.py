@@ -1,0 +1,286 @@
+"""What the socket tests share: the stage table, a running server, a client.
+
+A Server is a stage's real binary, started on port 0; it reads the
+`listening on` line to learn its port, and is stopped by PID. A Client is
+one connection whose every wait is bounded by TIMEOUT.
+"""
+
+import concurrent.futures
+import os
+import pathlib
+import re
+import selectors
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+# Generous bounds: a sanitizer build on a busy 2-core machine is slow, and
+# a test waits for an event (a reply, an exit), never for a fixed time.
+TIMEOUT = 10.0
+START_TIMEOUT = 30.0
+
+SANITIZER_REPORT = re.compile(
+    r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|WARNING: ThreadSanitizer"
+    r"|runtime error:|ERROR: ThreadSanitizer"
+)
+SANITIZER_OPTIONS = {
+    "ASAN_OPTIONS": "abort_on_error=0:halt_on_error=1:detect_leaks=1",
+    "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
+    "TSAN_OPTIONS": "halt_on_error=1:second_deadlock_stack=1:atexit_sleep_ms=0",
+}
+
+
+def read_stage_table():
+    table = {}
+    text = (pathlib.Path(__file__).parent / "stages.txt").read_text()
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].split()
+        if words:
+            table[words[0]] = frozenset(words[1:])
+    return table
+
+
+STAGES = read_stage_table()
+
+LIST_REPLY = (
+    b"{'task_01': 'see someone', 'task_02': 'read book', "
+    b"'task_03': 'play basketball'}\r\n"
+)
+
+
+def probe(features):
+    """A request every stage with these features answers, and its reply."""
+    if "echo" in features:
+        return b"ping\n", b"ping\n"
+    if "list" in features:
+        return b"anything\n", LIST_REPLY
+    return b"GET/task_01/status\n", b"see someone\r\n"
+
+
+# ---------------------------------------------------------------- servers
+
+
+def server_env(extra=None):
+    env = dict(os.environ)
+    for name, value in SANITIZER_OPTIONS.items():
+        env.setdefault(name, value)
+    env.pop("IDLE_TIMEOUT", None)
+    env.update(extra or {})
+    return env
+
+
+def read_first_line(pipe, timeout):
+    """The first line a process writes, or what it wrote before exiting."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as sel:
+        sel.register(pipe, selectors.EVENT_READ)
+        while not data.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or not sel.select(left):
+                break
+            chunk = os.read(pipe.fileno(), 1)
+            if not chunk:
+                break
+            data += chunk
+    return data
+
+
+class Server:
+    """A running server process: `server ARGS...` with stderr kept aside."""
+
+    def __init__(self, binary, features, args, env=None, **popen):
+        self.features = features
+        self.probe = probe(features)
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            [binary, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=self.log, env=server_env(env), **popen)
+        self.stopped = False
+        self.line = read_first_line(self.proc.stdout, START_TIMEOUT)
+        match = re.fullmatch(rb"listening on (.+):(\d+)\n", self.line)
+        if not match:
+            self.kill()
+            raise AssertionError(
+                f"expected 'listening on ADDRESS:PORT', got {self.line!r}\n"
+                f"stderr:\n{self.stderr()}")
+        self.address = match[1].decode()
+        self.port = int(match[2])
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def client(self, host="127.0.0.1"):
+        return Client(self.port, host)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=TIMEOUT):
+        """Sends sig and returns the exit status; fails if it does not exit."""
+        self.stopped = True
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(
+                f"server did not exit within {timeout} s of {sig.name}")
+
+    def kill(self):
+        self.stopped = True
+        if self.alive():
+            self.proc.kill()
+            self.proc.wait(TIMEOUT)
+
+    def stderr(self):
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+    def assert_serves(self, host="127.0.0.1"):
+        """A fresh client gets its request answered."""
+        request, reply = self.probe
+        with self.client(host) as c:
+            c.send(request)
+            assert c.recv_exactly(len(reply)) == reply
+
+    def finish(self):
+        """The checks made after every test; returns what went wrong."""
+        problems = []
+        if not self.stopped:
+            if not self.alive():
+                problems.append(
+                    f"the server died during the test (status "
+                    f"{self.proc.returncode})")
+            else:
+                status = self.stop()
+                if status != 0:
+                    problems.append(f"SIGTERM: exit status {status}, not 0")
+        else:
+            self.kill()
+        self.proc.stdout.close()
+        log = self.stderr()
+        if SANITIZER_REPORT.search(log):
+            problems.append("a sanitizer reported a problem")
+        if problems:
+            problems.append(f"server stderr:\n{log[-6000:]}")
+        self.log.close()
+        return problems
+
+
+def run_server(binary, *args, env=None):
+    """Runs the binary to completion (for arguments it must refuse)."""
+    return subprocess.run([binary, *args], stdin=subprocess.DEVNULL,
+                          capture_output=True, env=server_env(env),
+                          timeout=START_TIMEOUT)
+
+
+# ---------------------------------------------------------------- clients
+
+
+class Client:
+    """One connection, with reads that wait at most TIMEOUT."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=TIMEOUT):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.pending = bytearray()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def _fill(self, what):
+        try:
+            chunk = self.sock.recv(1 << 16)
+        except socket.timeout:
+            raise AssertionError(
+                f"no reply within {TIMEOUT} s while waiting for {what}; "
+                f"had {bytes(self.pending[:200])!r}") from None
+        if not chunk:
+            raise AssertionError(
+                f"connection closed while waiting for {what}; "
+                f"had {bytes(self.pending[:200])!r}")
+        self.pending += chunk
+
+    def recv_exactly(self, n):
+        while len(self.pending) < n:
+            self._fill(f"{n} bytes")
+        data = bytes(self.pending[:n])
+        del self.pending[:n]
+        return data
+
+    def line(self):
+        """The next reply line, with its line ending."""
+        while b"\n" not in self.pending:
+            self._fill("a line")
+        end = self.pending.index(b"\n") + 1
+        data = bytes(self.pending[:end])
+        del self.pending[:end]
+        return data
+
+    def wait_closed(self):
+        """Waits for the server to close the connection; returns what came
+        before the close."""
+        data = bytes(self.pending)
+        self.pending.clear()
+        while True:
+            try:
+                chunk = self.sock.recv(1 << 16)
+            except ConnectionResetError:
+                return data
+            except socket.timeout:
+                raise AssertionError(
+                    f"connection still open after {TIMEOUT} s") from None
+            if not chunk:
+                return data
+            data += chunk
+
+    def nothing_within(self, seconds):
+        """True if no byte arrives within seconds (and the link stays open)."""
+        self.sock.settimeout(seconds)
+        try:
+            chunk = self.sock.recv(1 << 16)
+        except socket.timeout:
+            return True
+        finally:
+            self.sock.settimeout(TIMEOUT)
+        self.pending += chunk
+        return False
+
+    def shutdown_write(self):
+        self.sock.shutdown(socket.SHUT_WR)
+
+    def reset(self):
+        """Closes with RST instead of FIN (SO_LINGER with a zero timeout)."""
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                             struct.pack("ii", 1, 0))
+        self.sock.close()
+
+    def close(self):
+        self.sock.close()
+
+
+def in_parallel(n, work):
+    """Runs work(i) for i in range(n) in n threads; returns the results.
+    An exception (a failed assert) in any thread fails the caller."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=n) as pool:
+        return [f.result() for f in [pool.submit(work, i) for i in range(n)]]
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time the process (and its waited-for children,
+    none here) has used so far."""
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")

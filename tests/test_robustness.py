@@ -1,0 +1,76 @@
+"""What no stage may do: die, hang or spin because of what a client did.
+
+Each test makes a client misbehave, then checks that a fresh client is
+still served (the harness also checks, after every test, that the server
+is alive and stops cleanly).
+"""
+
+import resource
+import time
+
+import pytest
+
+from harness import cpu_seconds
+
+
+def test_silent_client_is_disconnected_after_IDLE_TIMEOUT(start):
+    server = start("0", env={"IDLE_TIMEOUT": "1"})
+    with server.client() as silent:
+        began = time.monotonic()
+        silent.wait_closed()
+        assert time.monotonic() - began >= 0.9
+    server.assert_serves()
+
+
+@pytest.mark.stages("!once")
+def test_client_that_keeps_talking_outlives_IDLE_TIMEOUT(start):
+    server = start("0", env={"IDLE_TIMEOUT": "1"})
+    request, reply = server.probe
+    with server.client() as talker:
+        began = time.monotonic()
+        while time.monotonic() - began < 2.5:
+            talker.send(request)
+            assert talker.recv_exactly(len(reply)) == reply
+            time.sleep(0.3)  # the client's pace, not a wait for the server
+
+
+def test_client_reset_in_the_middle_of_a_request_harms_no_one(server):
+    request, _ = server.probe
+    for _ in range(20):
+        c = server.client()
+        c.send(request[: len(request) // 2])
+        c.reset()
+    server.assert_serves()
+
+
+def test_client_that_sends_a_lot_and_closes_without_reading_survives(server):
+    """The server's replies then go to a closed connection: the kernel
+    answers the first with a reset, and a write after the reset raises
+    SIGPIPE, which kills a process that does not ignore it."""
+    request, _ = server.probe
+    batch = request * (16384 // len(request))  # all of it fits in flight
+    for _ in range(5):
+        c = server.client()
+        c.send(batch)
+        c.shutdown_write()
+        c.close()
+    server.assert_serves()
+
+
+def test_running_out_of_descriptors_neither_crashes_nor_spins(start):
+    limit = 64
+
+    def low_descriptor_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+    server = start("0", preexec_fn=low_descriptor_limit)
+    request, reply = server.probe
+    clients = [server.client() for _ in range(limit + 16)]
+    try:
+        before = cpu_seconds(server.pid)
+        time.sleep(1.0)  # a window to measure CPU in, not a wait for an event
+        assert cpu_seconds(server.pid) - before < 0.5
+    finally:
+        for c in clients:
+            c.close()
+    server.assert_serves()  # accepts again once descriptors are free
