@@ -119,6 +119,9 @@ static void *client_thread(void *box)
 {
     int client = *(int *)box;
 
+    /* No one will join this thread: detached, it frees its own resources
+     * when it ends. */
+    pthread_detach(pthread_self());
     free(box);
     serve_client(client);
     return NULL;
@@ -143,10 +146,7 @@ static void start_client_thread(int client)
         free(box);
         close(client);
         back_off();
-        return;
     }
-    /* No one will join it: a detached thread frees its own resources. */
-    pthread_detach(thread);
 }
 
 int main(int argc, char **argv)
