@@ -51,8 +51,11 @@ def test_client_that_sends_a_lot_and_closes_without_reading_survives(server):
     batch = request * (16384 // len(request))  # all of it fits in flight
     for _ in range(5):
         c = server.client()
-        c.send(batch)
-        c.shutdown_write()
+        try:
+            c.send(batch)
+            c.shutdown_write()
+        except OSError:
+            pass  # the server hung up first (v0.1 does, after one read)
         c.close()
     server.assert_serves()
 
