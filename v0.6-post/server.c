@@ -1,0 +1,196 @@
+/* v0.6-post: POST/<task_id>=<value>/<status> stores a task, and a mutex
+ * keeps two threads from touching the list at once.
+ *
+ * What still breaks: a thread per client costs a stack and a scheduler slot
+ * for each connection, even an idle one, and the threads wait on one lock.
+ * v0.7 serves every client from one thread with select(). */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "line.h"
+#include "net.h"
+#include "request.h"
+#include "todo.h"
+
+/* The one thing every client shares, and the lock that lets one thread at
+ * a time use it. */
+static struct todo_list todo;
+static pthread_mutex_t todo_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void stop(int sig)
+{
+    (void)sig;
+    /* _exit is async-signal-safe, exit is not; the kernel closes every
+     * socket we hold. */
+    _exit(0);
+}
+
+static void handle_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    /* A write to a client that has gone away then fails with EPIPE,
+     * instead of SIGPIPE killing the whole server. */
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+    sa.sa_handler = stop;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Out of descriptors, accept fails at once for as long as a connection
+ * waits in the backlog: pausing keeps us from spinning at full CPU. */
+static void back_off(void)
+{
+    struct timespec pause = {0, 100 * 1000 * 1000};
+
+    nanosleep(&pause, NULL);
+}
+
+static int accept_client(int listener)
+{
+    struct sockaddr_storage addr;
+    socklen_t len;
+    char from[ADDRESS_TEXT_SIZE];
+
+    for (;;) {
+        len = sizeof addr;
+        int client = accept(listener, (struct sockaddr *)&addr, &len);
+        if (client != -1) {
+            format_address((struct sockaddr *)&addr, len, from, sizeof from);
+            fprintf(stderr, "client %d: connected from %s\n", client, from);
+            return client;
+        }
+        if (errno == EINTR || errno == ECONNABORTED)
+            continue;
+        perror("accept");
+        back_off();
+    }
+}
+
+/* A read or write that waits longer than this fails with EAGAIN: that is
+ * how a silent client gets disconnected. */
+static void set_idle_timeout(int client, int seconds)
+{
+    struct timeval limit = {seconds, 0};
+
+    if (setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit) == -1 ||
+        setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit) == -1)
+        perror("setsockopt SO_RCVTIMEO/SO_SNDTIMEO");
+}
+
+static void report(int client, const char *call)
+{
+    char what[64];
+
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        fprintf(stderr, "client %d: %s timed out (IDLE_TIMEOUT)\n", client, call);
+        return;
+    }
+    snprintf(what, sizeof what, "client %d: %s", client, call);
+    perror(what);
+}
+
+/* Answers every whole request that has arrived, in order; -1 if a reply
+ * could not be written. */
+static int answer_requests(int client, struct line_buffer *lines)
+{
+    struct line request;
+    char reply[REPLY_MAX];
+
+    while (line_next(lines, &request)) {
+        size_t len;
+
+        /* The reply is a copy, made under the lock: once it is let go,
+         * another client's POST may change the task. */
+        pthread_mutex_lock(&todo_lock);
+        len = answer(&todo, &request, reply);
+        pthread_mutex_unlock(&todo_lock);
+        if (write_all(client, reply, len) == -1)
+            return -1;
+    }
+    return 0;
+}
+
+/* Reads what comes and answers each request in it, until the client closes
+ * its side (read returns 0) or something fails. Bytes after the last '\n'
+ * get no answer. */
+static void serve_client(int client)
+{
+    struct line_buffer lines;
+    ssize_t n;
+
+    line_init(&lines);
+    while ((n = line_read(&lines, client)) > 0) {
+        if (answer_requests(client, &lines) == -1) {
+            report(client, "write");
+            break;
+        }
+    }
+    if (n == -1)
+        report(client, "read");
+    fprintf(stderr, "client %d: closed\n", client);
+    close(client);
+}
+
+static void *client_thread(void *box)
+{
+    int client = *(int *)box;
+
+    /* No one will join this thread: detached, it frees its own resources
+     * when it ends. */
+    pthread_detach(pthread_self());
+    free(box);
+    serve_client(client);
+    return NULL;
+}
+
+/* Hands the client to a thread of its own. The descriptor travels in a box
+ * of its own: passing &client would race with the next accept, which
+ * overwrites client before the thread has read it. */
+static void start_client_thread(int client)
+{
+    pthread_t thread;
+    int *box = malloc(sizeof *box);
+    int err = ENOMEM;
+
+    if (box != NULL) {
+        *box = client;
+        err = pthread_create(&thread, NULL, client_thread, box);
+    }
+    if (err != 0) {
+        /* Out of threads or memory: drop this client, pause, go on. */
+        fprintf(stderr, "client %d: pthread_create: %s\n", client, strerror(err));
+        free(box);
+        close(client);
+        back_off();
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct options opts;
+    int listener;
+
+    parse_options(argc, argv, &opts);
+    todo_init(&todo);
+    handle_signals();
+    listener = open_listener(&opts);
+    for (;;) {
+        int client = accept_client(listener);
+        set_idle_timeout(client, opts.idle_timeout);
+        start_client_thread(client);
+    }
+}
