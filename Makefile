@@ -45,7 +45,7 @@ diff-%: FORCE
 	@if [ "$(call previous,$*)" = none ]; then \
 	    echo "$(call stage,$*) is the first stage: read its server.c"; exit 0; fi; \
 	diff -ruNp -x README.md -x server -x '*.o' \
-	    $(call previous,$*) $(call stage,$*); [ $$? -le 1 ] || exit 2; \
+	    $(call previous,$*) $(call stage,$*); [ $$? -ne 2 ] || exit 2; \
 	if [ -n "$(README)" ]; then \
 	    diff -uN $(call previous,$*)/README.md $(call stage,$*)/README.md; \
 	    [ $$? -le 1 ]; fi

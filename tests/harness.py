@@ -278,9 +278,40 @@ def in_parallel(n, work):
         return [f.result() for f in [pool.submit(work, i) for i in range(n)]]
 
 
+def proc_stat(pid):
+    """The fields of /proc/PID/stat after the command name: state, ppid, ...
+    None if there is no such process."""
+    try:
+        text = pathlib.Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return text.rsplit(")", 1)[1].split()
+
+
+def children(pid):
+    """{child pid: state letter} for every child of the process; a zombie
+    is 'Z'."""
+    found = {}
+    for entry in pathlib.Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = proc_stat(entry.name)
+            if fields is not None and fields[1] == str(pid):
+                found[int(entry.name)] = fields[0]
+    return found
+
+
+def wait_until(condition, what, timeout=TIMEOUT):
+    """Polls condition() until it is true; fails after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not {what} after {timeout} s")
+        time.sleep(0.02)
+
+
 def cpu_seconds(pid):
     """User plus system CPU time the process (and its waited-for children,
     none here) has used so far."""
-    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = proc_stat(pid)
     ticks = int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")

@@ -34,6 +34,19 @@ def test_client_that_keeps_talking_outlives_IDLE_TIMEOUT(start):
             time.sleep(0.3)  # the client's pace, not a wait for the server
 
 
+@pytest.mark.stages("concurrent")
+def test_silent_client_is_dropped_while_a_talking_one_stays(start):
+    server = start("0", env={"IDLE_TIMEOUT": "1"})
+    request, reply = server.probe
+    with server.client() as silent, server.client() as talker:
+        began = time.monotonic()
+        while time.monotonic() - began < 2.5:
+            talker.send(request)
+            assert talker.recv_exactly(len(reply)) == reply
+            time.sleep(0.3)  # the client's pace, not a wait for the server
+        assert silent.wait_closed() == b""
+
+
 def test_client_reset_in_the_middle_of_a_request_harms_no_one(server):
     request, _ = server.probe
     for _ in range(20):
