@@ -1,0 +1,111 @@
+"""v0.7-select: one thread, one select() loop, every client at once.
+
+What the design promises beyond the protocol: no client can make the loop
+wait for it, what the server holds for one client stays bounded, and a
+descriptor select() cannot watch is refused instead of overflowing an
+fd_set.
+"""
+
+import pathlib
+import resource
+import socket
+
+import pytest
+
+from harness import children, in_parallel
+
+pytestmark = pytest.mark.stages("select")
+
+
+def status(pid, field):
+    """A field of /proc/PID/status, such as Threads or VmRSS (in kB)."""
+    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
+def test_one_process_with_one_thread_serves_100_clients(server):
+    request, reply = server.probe
+    clients = [server.client() for _ in range(100)]
+    try:
+        for c in clients:
+            c.send(request)
+        for c in clients:
+            assert c.recv_exactly(len(reply)) == reply
+        assert status(server.pid, "Threads") == 1
+        assert children(server.pid) == {}
+    finally:
+        for c in clients:
+            c.close()
+
+
+def fill_until_blocked(client, data):
+    """Sends data over and over until the server stops taking it."""
+    client.sock.settimeout(1.0)
+    try:
+        while True:
+            client.sock.sendall(data)
+    except socket.timeout:
+        pass
+    finally:
+        client.sock.settimeout(None)
+
+
+def test_stalled_and_never_reading_clients_delay_no_one(server):
+    request, reply = server.probe
+    with server.client() as staller, server.client() as hog:
+        staller.send(request[:5])  # half a request, then nothing
+        fill_until_blocked(hog, request * 1000)  # never reads its replies
+
+        def talk(i):
+            with server.client() as c:
+                for _ in range(50):
+                    c.send(request)
+                    assert c.recv_exactly(len(reply)) == reply
+
+        in_parallel(20, talk)
+
+
+def test_memory_for_a_client_that_never_reads_stays_bounded(server):
+    request, reply = server.probe
+    before = status(server.pid, "VmRSS")
+    with server.client() as hog:
+        hog.send(request * 100_000)
+        fill_until_blocked(hog, request * 1000)  # the server stopped reading
+        grown = status(server.pid, "VmRSS") - before
+        assert grown < 4096, f"VmRSS grew by {grown} kB"
+        server.assert_serves()
+
+
+def test_a_connection_past_FD_SETSIZE_is_refused_and_the_rest_served(start):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard < 2400:
+        pytest.skip(f"the descriptor limit here is {hard}: 2400 needed")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+    def room_for_1100():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (2048, 2048))
+
+    server = start("0", preexec_fn=room_for_1100)
+    request, reply = server.probe
+    clients = [server.client() for _ in range(1100)]
+    try:
+        answers = []
+        for c in clients:
+            try:
+                c.send(request)
+                answers.append(c.line())
+            except (AssertionError, ConnectionError):
+                answers.append(b"closed")
+        refused = [a for a in answers if a != reply]
+        assert set(refused) <= {b"error: server full\r\n", b"closed"}
+        assert 1100 - 1024 <= len(refused) < 100
+        assert answers[:900] == [reply] * 900
+        clients[0].send(request)
+        assert clients[0].line() == reply
+    finally:
+        for c in clients:
+            c.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    server.assert_serves()
