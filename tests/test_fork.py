@@ -1,0 +1,114 @@
+"""v0.8-fork: a child process per client, a list they all share.
+
+What the design promises beyond the protocol: one child per connection,
+every exited child reaped, no process left after a stop, and a child that
+dies takes down no one else.
+"""
+
+import os
+import signal
+
+import pytest
+
+from harness import children, proc_stat, wait_until
+
+pytestmark = pytest.mark.stages("fork")
+
+
+def served_clients(server, n):
+    """n clients, each answered once: its child has surely been forked."""
+    request, reply = server.probe
+    clients = [server.client() for _ in range(n)]
+    for c in clients:
+        c.send(request)
+        assert c.recv_exactly(len(reply)) == reply
+    return clients
+
+
+def live(pid):
+    return {p for p, state in children(pid).items() if state != "Z"}
+
+
+def test_each_connected_client_has_a_child_of_its_own(server):
+    assert children(server.pid) == {}
+    clients = served_clients(server, 5)
+    assert len(live(server.pid)) == 5
+    clients.append(server.client())
+    clients[-1].send(server.probe[0])
+    clients[-1].line()
+    assert len(live(server.pid)) == 6
+    for c in clients:
+        c.close()
+    wait_until(lambda: children(server.pid) == {}, "every child gone")
+
+
+def test_no_zombie_is_left_after_50_clients_come_and_go(server):
+    for _ in range(5):
+        for c in served_clients(server, 10):
+            c.close()
+    wait_until(lambda: children(server.pid) == {},
+               "every child reaped (zombies: %s)" % children(server.pid))
+
+
+def test_sigterm_with_10_clients_connected_leaves_no_process(server):
+    clients = served_clients(server, 10)
+    pids = live(server.pid)
+    assert len(pids) == 10
+    assert server.stop(signal.SIGTERM) == 0
+
+    def gone(pid):
+        fields = proc_stat(pid)
+        return fields is None or fields[0] == "Z"  # a zombie has ended
+
+    wait_until(lambda: all(gone(p) for p in pids), "every child ended")
+    for c in clients:
+        assert c.wait_closed() == b""
+
+
+def test_a_crashed_child_takes_down_only_its_own_client(server):
+    request, reply = server.probe
+    before = set(live(server.pid))
+    with server.client() as victim:
+        victim.send(request)
+        assert victim.line() == reply
+        (child,) = live(server.pid) - before
+        with server.client() as other:
+            other.send(request)
+            assert other.line() == reply
+            os.kill(child, signal.SIGKILL)  # as a crash would
+            assert victim.wait_closed() == b""
+            other.send(request)
+            assert other.line() == reply
+    server.assert_serves()
+    wait_until(lambda: children(server.pid) == {}, "every child reaped")
+
+
+@pytest.mark.stages("post")
+def test_a_child_killed_in_the_middle_of_posts_leaves_the_list_usable(server):
+    """The lock is let go by the kernel when its holder dies, so a child
+    killed while it holds it blocks no one."""
+    for round_ in range(10):
+        before = set(live(server.pid))
+        victim = server.client()
+        victim.send(b"POST/k%d=v/s\n" % round_)
+        assert victim.line() == b"submit success\r\n"
+        victim.send(b"".join(b"POST/k%d=%d/s\n" % (round_, i)
+                             for i in range(2000)))
+        for child in live(server.pid) - before:
+            os.kill(child, signal.SIGKILL)
+        victim.close()
+        with server.client() as c:
+            c.send(b"GET/task_01/s\n")
+            assert c.line() == b"see someone\r\n"
+
+
+def test_a_client_reset_mid_request_leaves_the_others_unaffected(server):
+    request, reply = server.probe
+    with server.client() as steady:
+        for _ in range(10):
+            c = server.client()
+            c.send(request[:4])
+            c.reset()
+            steady.send(request)
+            assert steady.line() == reply
+    wait_until(lambda: children(server.pid) == {}, "every child reaped")
