@@ -52,12 +52,13 @@ diff-%: FORCE
 
 # ------------------------------------------------------------------- tests
 #
-# Every stage is built four ways under build/: gcc and clang with -Werror
+# Every stage is built four ways under $(BUILD): gcc and clang with -Werror
 # (no warnings allowed), clang with AddressSanitizer and UndefinedBehavior-
 # Sanitizer, and clang with ThreadSanitizer. The unit tests and socket tests
 # run on the gcc build, the asan build and, for the threaded stages, the tsan
 # build.
 
+BUILD = build
 CC_gcc := gcc
 CC_clang := clang
 CC_asan := clang
@@ -77,24 +78,27 @@ PYTHON = /usr/bin/python3
 UNIT_SOURCES := $(wildcard tests/unit/*.c)
 UNIT_CFLAGS = -std=c11 -Wall -Wextra -g -Itests/unit
 
-build_kind = $(word 2,$(subst /, ,$(1)))
+build_kind = $(word 1,$(subst /, ,$(patsubst $(BUILD)/%,%,$(1))))
+
+# The steps of make test; each tests/*/*.mk adds its own.
+TEST_STEPS = build-clang test-gcc test-asan test-tsan
+include $(wildcard tests/*/*.mk)
 
 test:
 	@python=$$(tests/deps.sh) || exit 1; \
-	$(MAKE) --no-print-directory all build-clang test-gcc test-asan test-tsan \
-	    PYTHON="$$python"
+	$(MAKE) --no-print-directory $(TEST_STEPS) PYTHON="$$python"
 	@echo "make test: every test passed"
 
-build-clang: $$(foreach s,$(PRESENT),build/clang/$$(s)/server)
+build-clang: $$(foreach s,$(PRESENT),$(BUILD)/clang/$$(s)/server)
 
-build/%/server: FORCE
+$(BUILD)/%/server: FORCE
 	@mkdir -p $(@D)
-	@$(MAKE) --no-print-directory -s -C $(notdir $(@D)) OUT=$(CURDIR)/$(@D) \
+	@$(MAKE) --no-print-directory -s -C $(notdir $(@D)) OUT=$(abspath $(@D)) \
 	    CC=$(CC_$(call build_kind,$@)) EXTRA_CFLAGS="$(FLAGS_$(call build_kind,$@))"
 
 # A stage's unit tests link tests/unit/*.c with the stage's own sources,
 # all but server.c (which has main).
-build/%/unit: $(UNIT_SOURCES) $(wildcard tests/unit/*.h) \
+$(BUILD)/%/unit: $(UNIT_SOURCES) $(wildcard tests/unit/*.h) \
               $$(wildcard $$(notdir $$(@D))/*.[ch]) $(TABLE)
 	@mkdir -p $(@D)
 	$(CC_$(call build_kind,$@)) $(UNIT_CFLAGS) $(FLAGS_$(call build_kind,$@)) \
@@ -102,14 +106,14 @@ build/%/unit: $(UNIT_SOURCES) $(wildcard tests/unit/*.h) \
 	    $(UNIT_SOURCES) $(filter-out %/server.c,$(wildcard $(notdir $(@D))/*.c)) \
 	    $$(pkg-config --cflags --libs check) -pthread
 
-test-%: $$(foreach s,$$(TESTED_$$*),build/$$*/$$(s)/server build/$$*/$$(s)/unit)
+test-%: $$(foreach s,$$(TESTED_$$*),$(BUILD)/$$*/$$(s)/server $(BUILD)/$$*/$$(s)/unit)
 	@for s in $(TESTED_$*); do \
-	    echo "== unit tests: $$s ($* build)"; build/$*/$$s/unit || exit 1; done
+	    echo "== unit tests: $$s ($* build)"; $(BUILD)/$*/$$s/unit || exit 1; done
 	@if [ -n "$(TESTED_$*)" ]; then \
 	    echo "== socket tests ($* build): $(TESTED_$*)"; \
-	    $(PYTHON) -m pytest -q -p no:cacheprovider tests --bin-dir build/$* \
+	    $(PYTHON) -m pytest -q -p no:cacheprovider tests --bin-dir $(BUILD)/$* \
 	        $(addprefix --stage ,$(TESTED_$*)); fi
 
 clean:
-	rm -rf build
+	rm -rf $(BUILD)
 	@for s in $(PRESENT); do $(MAKE) --no-print-directory -C $$s clean; done

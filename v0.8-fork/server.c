@@ -157,8 +157,9 @@ static void lock_todo(short type)
     memset(&lock, 0, sizeof lock);
     lock.l_type = type;
     lock.l_whence = SEEK_SET; /* from byte 0, and l_len 0: the whole file */
+    /* F_SETLKW waits for the lock; a signal may cut the wait short. */
     while (fcntl(lock_fd, F_SETLKW, &lock) == -1 && errno == EINTR)
-        continue;
+        ;
 }
 
 /* Answers every whole request that has arrived, in order; -1 if a reply
