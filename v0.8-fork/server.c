@@ -149,7 +149,8 @@ static void report(int client, const char *call)
     perror(what);
 }
 
-/* Waits for the lock (F_WRLCK) or lets it go (F_UNLCK). */
+/* Waits for the lock (F_WRLCK) or lets it go (F_UNLCK). Only children
+ * call it: one that cannot lock ends, and only its client notices. */
 static void lock_todo(short type)
 {
     struct flock lock;
@@ -158,8 +159,12 @@ static void lock_todo(short type)
     lock.l_type = type;
     lock.l_whence = SEEK_SET; /* from byte 0, and l_len 0: the whole file */
     /* F_SETLKW waits for the lock; a signal may cut the wait short. */
-    while (fcntl(lock_fd, F_SETLKW, &lock) == -1 && errno == EINTR)
-        ;
+    while (fcntl(lock_fd, F_SETLKW, &lock) == -1) {
+        if (errno != EINTR) {
+            perror("fcntl F_SETLKW");
+            exit(1);
+        }
+    }
 }
 
 /* Answers every whole request that has arrived, in order; -1 if a reply
@@ -222,7 +227,7 @@ static void serve_in_child(int listener, int client)
     sigprocmask(SIG_SETMASK, &none, NULL);
     close(listener);
     serve_client(client);
-    exit(0);
+    exit(0); /* the parent flushed stdout before any fork: nothing is written twice */
 }
 
 static pid_t *free_slot(void)
