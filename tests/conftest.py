@@ -14,6 +14,7 @@ sanitizer reported anything on its standard error.
 """
 
 import pathlib
+import shlex
 
 import pytest
 
@@ -29,6 +30,9 @@ def pytest_addoption(parser):
     parser.addoption("--bin-dir", default=str(ROOT),
                      help="folder that holds STAGE/server (default: the "
                           "stage folders themselves)")
+    parser.addoption("--wrapper", default="",
+                     help="a command to run each server under, such as "
+                          "'valgrind --leak-check=full --error-exitcode=1'")
 
 
 def pytest_configure(config):
@@ -78,12 +82,13 @@ def features(stage):
 
 
 @pytest.fixture
-def start(binary, features):
+def start(binary, features, request):
     """start("0", env={...}, **popen) -> a running `server 0`."""
     servers = []
+    wrapper = shlex.split(request.config.getoption("--wrapper"))
 
     def start(*args, env=None, **popen):
-        server = Server(binary, features, args, env, **popen)
+        server = Server(binary, features, args, env, wrapper, **popen)
         servers.append(server)
         return server
 

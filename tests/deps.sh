@@ -1,7 +1,9 @@
 #!/bin/sh
 # Installs what `make test` needs, if it is missing: Check and pkg-config for
 # the unit tests, pytest for the socket tests, clang and its sanitizer
-# runtimes for the checked builds. Debian's packages, via apt-get.
+# runtimes for the checked builds, valgrind for the leak checks, patch
+# for the exercises' solutions.
+# Debian's packages, via apt-get.
 # Prints the Python that has pytest.
 
 python_with_pytest() {
@@ -26,6 +28,8 @@ command -v pkg-config >/dev/null || missing="$missing pkg-config"
 pkg-config --exists check 2>/dev/null || missing="$missing check"
 python_with_pytest >/dev/null || missing="$missing python3-pytest"
 command -v clang >/dev/null || missing="$missing clang"
+command -v patch >/dev/null || missing="$missing patch"
+command -v valgrind >/dev/null || missing="$missing valgrind"
 command -v clang >/dev/null && ! sanitizers_work && missing="$missing libclang-rt-dev"
 
 if [ -n "$missing" ]; then

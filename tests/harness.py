@@ -27,6 +27,7 @@ START_TIMEOUT = 30.0
 SANITIZER_REPORT = re.compile(
     r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|WARNING: ThreadSanitizer"
     r"|runtime error:|ERROR: ThreadSanitizer"
+    r"|ERROR SUMMARY: [1-9]"  # Valgrind's, with --wrapper valgrind
 )
 SANITIZER_OPTIONS = {
     "ASAN_OPTIONS": "abort_on_error=0:halt_on_error=1:detect_leaks=1",
@@ -92,17 +93,11 @@ def read_first_line(pipe, timeout):
 
 
 class Server:
-    """A running server process: `server ARGS...` with stderr kept aside."""
+    """A running server process: `server ARGS...` with stderr kept aside,
+    run under the wrapper command (such as valgrind) if there is one."""
 
-    def __init__(self, binary, features, args, env=None, **popen):
-        self.features = features
-        self.probe = probe(features)
-        self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(
-            [binary, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=self.log, env=server_env(env), **popen)
-        self.stopped = False
-        self.line = read_first_line(self.proc.stdout, START_TIMEOUT)
+    def __init__(self, binary, features, args, env=None, wrapper=(), **popen):
+        self.launch(features, [*wrapper, binary, *args], env, **popen)
         match = re.fullmatch(rb"listening on (.+):(\d+)\n", self.line)
         if not match:
             self.kill()
@@ -111,6 +106,17 @@ class Server:
                 f"stderr:\n{self.stderr()}")
         self.address = match[1].decode()
         self.port = int(match[2])
+
+    def launch(self, features, command, env=None, **popen):
+        """Starts command and reads its first line into self.line."""
+        self.features = features
+        self.probe = probe(features)
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=self.log, env=server_env(env), **popen)
+        self.stopped = False
+        self.line = read_first_line(self.proc.stdout, START_TIMEOUT)
 
     @property
     def pid(self):
@@ -301,11 +307,14 @@ def children(pid):
 
 
 def wait_until(condition, what, timeout=TIMEOUT):
-    """Polls condition() until it is true; fails after timeout seconds."""
+    """Polls condition() until it is true; fails after timeout seconds,
+    saying what it waited for (what() if it is a function, for a message
+    that shows the state at the end of the wait)."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"still not {what} after {timeout} s")
+            said = what() if callable(what) else what
+            raise AssertionError(f"still not {said} after {timeout} s")
         time.sleep(0.02)
 
 

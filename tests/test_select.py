@@ -12,7 +12,7 @@ import socket
 
 import pytest
 
-from harness import children, in_parallel
+from harness import TIMEOUT, children, in_parallel
 
 pytestmark = pytest.mark.stages("select")
 
@@ -40,16 +40,20 @@ def test_one_process_with_one_thread_serves_100_clients(server):
             c.close()
 
 
-def fill_until_blocked(client, data):
-    """Sends data over and over until the server stops taking it."""
+def fill_until_blocked(client, data, most=64 << 20):
+    """Sends data over and over until the server stops taking it; fails if
+    it takes `most` bytes and still reads on."""
     client.sock.settimeout(1.0)
+    sent = 0
     try:
-        while True:
+        while sent < most:
             client.sock.sendall(data)
+            sent += len(data)
     except socket.timeout:
-        pass
+        return
     finally:
-        client.sock.settimeout(None)
+        client.sock.settimeout(TIMEOUT)
+    raise AssertionError(f"the server took {sent} bytes and kept reading")
 
 
 def test_stalled_and_never_reading_clients_delay_no_one(server):

@@ -1,0 +1,151 @@
+"""Proves the tests have teeth: each mutant in tests/mutants/ is a classic
+bug planted in one stage, and the stage's socket tests must fail on it.
+
+    run.py --build DIR MUTANT.patch...
+
+For each mutant: copies its stage to DIR/mutants/NAME/, applies the patch,
+builds it as its header says (gcc, asan, tsan, or valgrind: the gcc build
+run under $VALGRIND), runs the test files its header names until the first
+failure, and prints one line: the mutant and the test that caught it.
+Exits 1 unless every mutant was caught. The compilers and flags of each
+build come from the environment (CC_gcc, FLAGS_gcc, ...), as the Makefile
+defines them.
+
+A mutant's header, before its diff:
+
+    Mutant:    what the bug is, in a few words
+    Stage:     v0.6-post
+    Build:     tsan
+    Tests:     tests/test_todo.py
+    Caught by: test_a_post_is_seen_by_a_get_on_another_connection
+
+    Why it is a bug, and how the test sees it.
+"""
+
+import argparse
+import os
+import pathlib
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
+FIELDS = ("Mutant", "Stage", "Build", "Tests", "Caught by")
+BUILDS = ("gcc", "asan", "tsan", "valgrind")
+TEST_TIMEOUT = 600  # seconds: a mutant that hangs the tests is not caught
+
+
+def read_header(patch):
+    header = {}
+    for line in patch.read_text().splitlines():
+        if not line.strip():
+            break
+        key, _, value = line.partition(":")
+        header[key.strip()] = value.strip()
+    missing = [f for f in FIELDS if not header.get(f)]
+    if missing:
+        raise SystemExit(f"{patch}: its header lacks {', '.join(missing)}")
+    if header["Build"] not in BUILDS:
+        raise SystemExit(f"{patch}: Build is one of {', '.join(BUILDS)}")
+    return header
+
+
+def run(command, log, **kwargs):
+    """Runs command with its output appended to log; returns the exit
+    status, or None if it outlived the timeout."""
+    with open(log, "a") as out:
+        out.write(f"$ {shlex.join(map(str, command))}\n")
+        out.flush()
+        try:
+            return subprocess.run(command, stdout=out,
+                                  stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL,
+                                  **kwargs).returncode
+        except subprocess.TimeoutExpired:
+            return None
+
+
+def build(patch, header, work, log):
+    """The mutant's binary, built in work/; None (and why) if it fails."""
+    stage = header["Stage"]
+    shutil.copytree(ROOT / stage, work / "src" / stage,
+                    ignore=shutil.ignore_patterns("server", "*.o"))
+    # git apply as a plain patch tool: the ceiling keeps it from taking the
+    # build folder for part of this repository.
+    env = dict(os.environ, GIT_CEILING_DIRECTORIES=str(work))
+    if run(["git", "apply", "-p1", patch.resolve()], log, cwd=work / "src",
+           env=env) != 0:
+        return None, "the patch does not apply"
+    kind = "gcc" if header["Build"] == "valgrind" else header["Build"]
+    (work / "bin" / stage).mkdir(parents=True)
+    if run(["make", "-s", "-C", work / "src" / stage,
+            f"OUT={work / 'bin' / stage}", f"CC={os.environ[f'CC_{kind}']}",
+            f"EXTRA_CFLAGS={os.environ[f'FLAGS_{kind}']}"], log) != 0:
+        return None, "it does not build"
+    return work / "bin", None
+
+
+def first_failure(log):
+    """The first test pytest reports as failed (or in error), or None."""
+    for line in log.read_text().splitlines():
+        match = re.match(r"(?:FAILED|ERROR) (.+?)(?: - .*)?$", line)
+        if match:
+            return match[1]
+    return None
+
+
+def try_mutant(patch, build_root, python):
+    """Returns (caught, what to print)."""
+    header = read_header(patch)
+    work = (build_root / "mutants" / patch.stem).resolve()
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    log = work / "log"
+    bin_dir, problem = build(patch, header, work, log)
+    if problem:
+        return False, f"{problem}: see {log}"
+    command = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x",
+               "-rfE", *header["Tests"].split(), "--bin-dir", bin_dir,
+               "--stage", header["Stage"]]
+    if header["Build"] == "valgrind":
+        command += ["--wrapper", os.environ["VALGRIND"]]
+    status = run(command, log, cwd=ROOT, timeout=TEST_TIMEOUT)
+    if status is None:
+        return False, f"the tests hung for {TEST_TIMEOUT} s: see {log}"
+    if status == 0:
+        return False, f"NOT CAUGHT by {header['Tests']}: a test is missing"
+    test = first_failure(log)
+    if status != 1 or test is None:
+        return False, f"the tests did not run (status {status}): see {log}"
+    said = header["Caught by"]
+    return True, test + ("" if said in test else f" (its header says {said})")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--build", required=True, type=pathlib.Path,
+                        help="the build folder: mutants go in BUILD/mutants/")
+    parser.add_argument("--python", default=sys.executable,
+                        help="the Python that has pytest")
+    parser.add_argument("patches", nargs="+", type=pathlib.Path)
+    args = parser.parse_args()
+
+    missed = 0
+    for patch in args.patches:
+        header = read_header(patch)
+        began = time.monotonic()
+        caught, what = try_mutant(patch, args.build, args.python)
+        missed += not caught
+        print(f"{'caught' if caught else 'MISSED':7} {patch.stem:32} "
+              f"{header['Build']:8} {what} ({time.monotonic() - began:.0f} s)",
+              flush=True)
+    caught = len(args.patches) - missed
+    print(f"mutants: {caught} of {len(args.patches)} caught")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
