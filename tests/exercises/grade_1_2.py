@@ -1,0 +1,104 @@
+"""Exercise 1.2 (v0.1-blocking): a UDP echo server.
+
+`server [PORT [ADDRESS]]` binds a UDP socket, prints `listening on
+ADDRESS:PORT` (its UDP port), and sends every datagram back to its sender:
+at most 1024 bytes of it, the rest of a longer one being lost.
+"""
+
+import socket
+
+from grading import fail
+from harness import TIMEOUT
+
+
+def udp_client(server, host="127.0.0.1"):
+    """A UDP socket connected to the server: it takes datagrams from the
+    server's address only, and hears of an ICMP "port unreachable"."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    sock.settimeout(TIMEOUT)
+    sock.connect((host, server.port))
+    return sock
+
+
+def reply(sock):
+    """The next datagram, or what went wrong instead, in words."""
+    try:
+        return sock.recv(1 << 16)
+    except socket.timeout:
+        return f"no datagram within {TIMEOUT:g} s"
+    except ConnectionRefusedError:
+        return ("'connection refused': no UDP socket is bound to that port "
+                "(a SOCK_STREAM socket never receives datagrams)")
+
+
+def datagram(sock, sent, expected, why):
+    """Sends one datagram and checks the one that comes back."""
+    try:
+        sock.send(sent)
+    except ConnectionRefusedError:
+        pass  # an earlier datagram was refused: reply() says it again
+    got = reply(sock)
+    if got != expected:
+        fail(why, sent=sent, expected=expected, got=got)
+
+
+def test_a_datagram_comes_back_to_its_sender(server):
+    with udp_client(server) as c:
+        datagram(c, b"ping", b"ping",
+                 f"A datagram sent to the port the server named "
+                 f"({server.line.decode().strip()}) comes back, unchanged, "
+                 f"to the socket that sent it.")
+
+
+def test_1024_bytes_of_any_value_come_back_in_one_datagram(server):
+    data = (b"\0 NUL bytes too, " * 64)[:1024]
+    with udp_client(server) as c:
+        datagram(c, data, data,
+                 "A datagram of 1024 bytes, NUL bytes included, comes back "
+                 "whole: one datagram, every byte as it was.")
+
+
+def test_a_datagram_over_1024_bytes_comes_back_cut_to_1024(server):
+    data = b"a" * 1024 + b"b" * 976
+    with udp_client(server) as c:
+        datagram(c, data, data[:1024],
+                 "The server reads a datagram into 1024 bytes: what does not "
+                 "fit is lost, and only the first 1024 bytes come back.")
+        datagram(c, b"next", b"next",
+                 "The rest of a cut datagram is not kept for the next read "
+                 "(as a TCP stream would): the next datagram comes back as "
+                 "it was.")
+
+
+def test_each_client_gets_its_own_datagrams_back(server):
+    with udp_client(server) as a, udp_client(server) as b:
+        for i in range(5):
+            for name, sock in (("a", a), ("b", b)):
+                message = b"from %s, number %d" % (name.encode(), i)
+                datagram(sock, message, message,
+                         "Two clients take turns: each datagram goes back to "
+                         "the address it came from, not to the last client "
+                         "or the first.")
+
+
+def test_100_datagrams_sent_at_once_all_come_back_in_order(server):
+    sent = [b"datagram %d" % i for i in range(100)]
+    with udp_client(server) as c:
+        datagram(c, b"first", b"first", "A datagram comes back to its sender.")
+        for message in sent:
+            c.send(message)
+        for message in sent:
+            got = reply(c)
+            if got != message:
+                fail("100 datagrams sent in a row come back in the order "
+                     "they were sent (on one machine none is lost).",
+                     sent=message, expected=message, got=got)
+
+
+def test_ipv6_works_too(start):
+    server = start("0", "::1")
+    with udp_client(server, "::1") as c:
+        datagram(c, b"over IPv6", b"over IPv6",
+                 "Started as `server 0 ::1`, the server echoes datagrams sent "
+                 "to [::1]:PORT, as the TCP stages serve IPv6.")

@@ -1,0 +1,100 @@
+"""Exercise 3.2 (v0.3-threads): a cap on the number of threads.
+
+The environment variable MAX_CLIENTS (a whole number from 1 to 100000,
+default 64; anything else is a bad argument, exit 2) caps how many clients
+have a thread at once. A client that connects while MAX_CLIENTS others are
+being served gets the line "error: server busy\\r\\n", and the server closes
+its connection; the clients being served go on. Once one leaves, the next
+client is served again.
+"""
+
+import time
+
+import pytest
+
+from grading import assert_refused, expect, fail, receive
+from harness import TIMEOUT
+
+BUSY = b"error: server busy\r\n"
+
+
+def served(server, n):
+    """n clients, each echoed once: each one surely has its thread."""
+    clients = [server.client() for _ in range(n)]
+    for i, c in enumerate(clients):
+        expect(c, b"hello %d" % i, b"hello %d" % i,
+               f"Client {i + 1} of {n}, all connected at once, is echoed "
+               f"(the cap is not reached yet).")
+    return clients
+
+
+def test_three_clients_are_served_at_once_with_MAX_CLIENTS_3(start):
+    server = start("0", env={"MAX_CLIENTS": "3"})
+    clients = served(server, 3)
+    for i, c in enumerate(clients):
+        expect(c, b"again", b"again",
+               "The three clients are served at the same time: each one is "
+               "echoed again, in turn.")
+        c.close()
+
+
+def test_the_client_over_the_cap_is_told_server_busy_and_closed(start):
+    server = start("0", env={"MAX_CLIENTS": "3"})
+    clients = served(server, 3)
+    with server.client() as fourth:
+        expect(fourth, None, BUSY,
+               "Three clients are being served and MAX_CLIENTS is 3: the "
+               "fourth gets the line 'error: server busy' and its connection "
+               "is closed, at once.", closes=True)
+    for c in clients:
+        expect(c, b"still here", b"still here",
+               "The clients being served go on being echoed after the fourth "
+               "was turned away.")
+        c.close()
+
+
+def test_a_place_frees_up_when_a_client_leaves(start):
+    server = start("0", env={"MAX_CLIENTS": "3"})
+    clients = served(server, 3)
+    clients.pop().close()
+    deadline = time.monotonic() + TIMEOUT
+    while True:  # the leaver's thread may take a moment to end
+        with server.client() as c:
+            try:
+                c.send(b"my turn")
+            except OSError:
+                pass  # turned away before it could send: try again
+            got, _ = receive(c, b"my turn", closes=False)
+            if got == b"my turn":
+                break
+            if not BUSY.startswith(got) or time.monotonic() > deadline:
+                fail("One of the three clients has left: a new client is "
+                     "served again (it may be told busy until the thread of "
+                     "the one that left has ended, but not for long).",
+                     sent=b"my turn", expected=b"my turn", got=got,
+                     tried=f"for {TIMEOUT:g} s")
+        time.sleep(0.02)  # and try again, as harness.wait_until does
+    for c in clients:
+        c.close()
+
+
+def test_without_MAX_CLIENTS_64_are_served_and_the_65th_is_busy(server):
+    clients = served(server, 64)
+    try:
+        with server.client() as extra:
+            expect(extra, None, BUSY,
+                   "Without MAX_CLIENTS the cap is 64: 64 clients are being "
+                   "served, so the 65th is told the server is busy.",
+                   closes=True)
+    finally:
+        for c in clients:
+            c.close()
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "", "3x", "100001"])
+def test_a_bad_MAX_CLIENTS_is_a_bad_argument(binary, value):
+    assert_refused(binary, ["0"], {"MAX_CLIENTS": value}, 2,
+                   "MAX_CLIENTS must be a whole number from 1 to 100000, "
+                   "written in digits: anything else is a bad argument, and "
+                   "the server exits 2 without starting, as for a bad "
+                   "IDLE_TIMEOUT.")

@@ -1,0 +1,190 @@
+"""Exercise 8.1 (v0.8-fork): a pool of pre-forked workers.
+
+The environment variable WORKERS (a whole number from 1 to 1024, default
+4; anything else is a bad argument, exit 2) sets the size of the pool. At
+start the server forks WORKERS worker processes; each one accepts a client,
+serves it to the end, and accepts the next. The parent forks no process per
+client: it only replaces a worker that dies. So the server is always the
+parent plus WORKERS processes, however many clients come; a client that
+comes while every worker is busy waits in the backlog, and is served when
+one is free. The list is shared as in v0.8, and a stop leaves no process.
+"""
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from grading import assert_refused, ask, check, expect, fail
+from harness import TIMEOUT, children, in_parallel, proc_stat, wait_until
+
+WORKERS = 3
+
+
+def live(server):
+    return {p for p, state in children(server.pid).items() if state != "Z"}
+
+
+def pool(server, n=WORKERS):
+    """Waits for the pool to be whole; returns the workers' PIDs."""
+    deadline = time.monotonic() + TIMEOUT
+    while len(live(server)) != n:
+        if time.monotonic() > deadline:
+            fail(f"The server forks its {n} workers at start, before any "
+                 f"client comes: it is the parent plus {n} processes.",
+                 expected=f"{n} child processes", got=f"{len(live(server))} "
+                 f"after {TIMEOUT:g} s: {sorted(live(server))}")
+        time.sleep(0.02)
+    return live(server)
+
+
+def check_pool(server, workers, when):
+    now = live(server)
+    check(now == workers, f"{when}: the server is still the parent and the "
+          f"same {len(workers)} workers. No process is forked per client.",
+          expected=f"the workers {sorted(workers)}", got=f"children {sorted(now)}")
+
+
+def served(server, n):
+    """n clients, each answered once and kept connected: n workers busy."""
+    request, reply = server.probe
+    clients = [server.client() for _ in range(n)]
+    for i, c in enumerate(clients):
+        expect(c, request, reply, f"Client {i + 1} of {n}: there is a worker "
+               f"for each, so each one is served at once.")
+    return clients
+
+
+@pytest.fixture
+def server(start):
+    return start("0", env={"WORKERS": str(WORKERS)})
+
+
+def test_the_pool_is_forked_at_start(server):
+    pool(server)
+
+
+def test_clients_beyond_the_pool_wait_then_are_all_served(server):
+    request, reply = server.probe
+    busy = served(server, WORKERS)
+    workers = live(server)
+    waiting = [server.client() for _ in range(7)]
+    try:
+        for c in waiting:
+            c.send(request)
+        check_pool(server, workers, "10 clients connected at once")
+        if not waiting[0].nothing_within(0.5):
+            fail("All 3 workers are busy with a client each: the 4th client "
+                 "waits in the backlog, unanswered, until one is free.",
+                 sent=request, expected="nothing yet", got=bytes(waiting[0].pending))
+        for c in busy:
+            c.close()
+        for i, c in enumerate(waiting):
+            expect(c, None, reply,
+                   f"Waiting client {i + 1} of 7 is served once a worker is "
+                   f"free (every served client closes after its reply).")
+            c.close()
+        check_pool(server, workers, "After all 10 clients were served")
+    finally:
+        for c in busy + waiting:
+            c.close()
+
+
+def test_without_WORKERS_the_pool_has_4(start):
+    server = start("0")
+    request, _ = server.probe
+    busy = served(server, 4)
+    try:
+        with server.client() as fifth:
+            fifth.send(request)
+            if not fifth.nothing_within(0.5):
+                fail("Without WORKERS the pool has 4 workers: with 4 clients "
+                     "being served, the 5th waits in the backlog.",
+                     sent=request, expected="nothing yet",
+                     got=bytes(fifth.pending))
+        check(len(live(server)) == 4, "Without WORKERS the pool has 4 workers.",
+              expected="4 children", got=f"children {sorted(live(server))}")
+    finally:
+        for c in busy:
+            c.close()
+
+
+def test_20_clients_at_once_are_all_served_by_the_pool(server):
+    request, reply = server.probe
+    start = threading.Barrier(20)
+    most = []
+
+    def visit(i):
+        with server.client() as c:
+            start.wait()
+            for _ in range(5):
+                expect(c, request, reply, "20 clients come at once: every "
+                       "one is served, 3 at a time.")
+                most.append(len(live(server)))
+
+    in_parallel(20, visit)
+    check(max(most) <= WORKERS and len(live(server)) == WORKERS,
+          "20 clients come and go: the server stays the parent and its 3 "
+          "workers all along. No process is forked per client.",
+          expected="3 children at every moment",
+          got=f"up to {max(most)} while the clients came, "
+              f"{len(live(server))} after they left")
+
+
+def test_a_worker_that_dies_is_replaced(server):
+    request, reply = server.probe
+    busy = served(server, WORKERS)
+    victim = min(live(server))
+    os.kill(victim, signal.SIGKILL)
+    try:
+        wait_until(lambda: victim not in children(server.pid) and
+                   len(live(server)) == WORKERS, "a new worker in its place")
+    except AssertionError as error:
+        fail("A worker was killed: the parent reaps it and forks a new one, "
+             "so the pool stays at 3.", expected=f"3 workers, {victim} not "
+             f"among them", got=f"{error}: children {children(server.pid)}")
+    finally:
+        for c in busy:
+            c.close()
+    with server.client() as c:
+        expect(c, request, reply, "The pool serves clients after a worker died.")
+
+
+def test_a_post_is_seen_through_another_worker(server):
+    with server.client() as writer, server.client() as reader:
+        ask(writer, b"POST/shared=seen by all/s", b"submit success\r\n",
+            "POST stores a task.")
+        ask(reader, b"GET/shared/s", b"seen by all\r\n",
+            "Another client, served by another worker while the first one's "
+            "worker is still busy with it, sees the POST: the list is shared.")
+
+
+def test_a_stop_leaves_no_process(server):
+    busy = served(server, WORKERS)
+    workers = live(server)
+    status = server.stop()
+    for c in busy:
+        c.close()
+    check(status == 0, "SIGTERM stops the server with exit status 0.",
+          expected="0", got=str(status))
+
+    def gone(pid):
+        fields = proc_stat(pid)
+        return fields is None or fields[0] == "Z"
+
+    try:
+        wait_until(lambda: all(gone(p) for p in workers), "every worker ended")
+    except AssertionError:
+        fail("SIGTERM stops the parent and every worker with it.",
+             expected="no worker left", got=f"still running: "
+             f"{[p for p in workers if not gone(p)]}")
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "", "1025"])
+def test_a_bad_WORKERS_is_a_bad_argument(binary, value):
+    assert_refused(binary, ["0"], {"WORKERS": value}, 2,
+                   "WORKERS must be a whole number from 1 to 1024, written "
+                   "in digits: anything else is a bad argument, and the "
+                   "server exits 2 without starting.")
