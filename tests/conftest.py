@@ -70,7 +70,7 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture
 def binary(stage, request):
-    path = pathlib.Path(request.config.getoption("--bin-dir")) / stage / "server"
+    path = pathlib.Path(request.config.getoption("--bin-dir")).resolve() / stage / "server"
     if not path.is_file():
         pytest.fail(f"{path} is not built: run 'make' first")
     return str(path)
