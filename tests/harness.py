@@ -97,6 +97,7 @@ class Server:
     run under the wrapper command (such as valgrind) if there is one."""
 
     def __init__(self, binary, features, args, env=None, wrapper=(), **popen):
+        self.wrapped = bool(wrapper)
         self.launch(features, [*wrapper, binary, *args], env, **popen)
         match = re.fullmatch(rb"listening on (.+):(\d+)\n", self.line)
         if not match:

@@ -243,9 +243,12 @@ def opens_connections_past_the_descriptor_limit(server):
     request, reply = server.probe
     clients = [server.client() for _ in range(64 + 16)]
     try:
-        before = cpu_seconds(server.pid)
-        time.sleep(1.0)  # a window to measure CPU in, not a wait for an event
-        assert cpu_seconds(server.pid) - before < 0.5
+        # Under a wrapper such as Valgrind the CPU is mostly the wrapper's:
+        # the spin check belongs to the plain and sanitizer runs.
+        if not server.wrapped:
+            before = cpu_seconds(server.pid)
+            time.sleep(1.0)  # a window to measure CPU in, not a wait for an event
+            assert cpu_seconds(server.pid) - before < 0.5
         clients[0].send(request)
         assert clients[0].recv_exactly(len(reply)) == reply
     finally:

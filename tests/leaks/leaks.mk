@@ -18,7 +18,8 @@
 LEAK_STAGES = $(PRESENT)
 LEAK_TESTS = $(addprefix tests/,test_faults.py test_echo.py test_select.py \
                  test_fork.py test_robustness.py)
-VALGRIND = valgrind --leak-check=full --error-exitcode=1
+VALGRIND = valgrind --leak-check=full --error-exitcode=1 \
+           --suppressions=$(CURDIR)/tests/leaks/threads.supp
 
 TEST_STEPS += leak-check
 .PHONY: leak-check
