@@ -18,7 +18,7 @@ import shlex
 
 import pytest
 
-from harness import ROOT, STAGES, Server
+from harness import ROOT, STAGES, Server, finish_all
 
 # ---------------------------------------------------------------- options
 
@@ -93,9 +93,7 @@ def start(binary, features, request):
         return server
 
     yield start
-    problems = [p for s in servers for p in s.finish()]
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
+    finish_all(servers)
 
 
 @pytest.fixture

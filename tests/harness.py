@@ -181,6 +181,15 @@ class Server:
         return problems
 
 
+def finish_all(servers):
+    """Runs every server's after-test checks; fails the test if any failed."""
+    import pytest  # here, not above: make bench uses this module without it
+
+    problems = [p for s in servers for p in s.finish()]
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
 def run_server(binary, *args, env=None):
     """Runs the binary to completion (for arguments it must refuse)."""
     return subprocess.run([binary, *args], stdin=subprocess.DEVNULL,

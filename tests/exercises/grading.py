@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from harness import (START_TIMEOUT, TIMEOUT, Client, Server,
+from harness import (START_TIMEOUT, TIMEOUT, Client, Server, finish_all,
                      read_first_line, server_env)
 
 
@@ -280,7 +280,5 @@ def start_unix(binary, features):
         return server
 
     yield start_unix
-    problems = [p for s in servers for p in s.finish()]
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
+    finish_all(servers)
 
