@@ -124,9 +124,12 @@ def server_lane(lane, y, x, length):
         else:
             out.append(element("rect", class_=f"tick {span.what}", x=left - 0.75,
                                y=y - 9, width=1.5, height=18, title=span_title(span)))
+    last = -100  # a label close to the one before goes below the lane
     for when, name in lane.signals:
-        out.append(element("text", name, class_="small signal", x=x(when) + 2, y=y - 10,
-                           title=f"{name} at {when:.3f} s"))
+        below = x(when) - last < 50
+        out.append(element("text", name, class_="small signal", x=x(when) + 2,
+                           y=y + 19 if below else y - 10, title=f"{name} at {when:.3f} s"))
+        last = -100 if below else x(when)
     return [f'<g class="lane server" id="lane-{lane.tid}">', *out, "</g>"]
 
 
@@ -167,10 +170,26 @@ LEGEND = [("wait", "client waits for a reply"), ("accept", "accept"),
           ("lock", "lock (fcntl)"), ("reap", "wait4"), ("close", "close")]
 
 
+MARKS = [("send", "a send, numbered by request (½: half of one)"),
+         ("reply", "a whole reply"), ("cut", "x: closed by the server first"),
+         ("reply-line", "a reply on its way"), ("spawn", "a thread or process starts")]
+
+
 def legend(y):
+    """Two rows: the colours of the calls, then the marks."""
     out, left = [], LEFT
     for what, said in LEGEND:
         out.append(element("rect", class_=what, x=left, y=y - 9, width=12, height=10))
+        out.append(element("text", said, class_="small", x=left + 16, y=y))
+        left += 30 + 5 * len(said)
+    left, y = LEFT, y + 16
+    for what, said in MARKS:
+        if what in ("reply-line", "spawn"):
+            out.append(element("line", class_=what, x1=left, y1=y - 4, x2=left + 12, y2=y - 4))
+        elif what == "reply":
+            out.append(element("circle", class_="read", cx=left + 6, cy=y - 4, r=4))
+        elif what == "send":
+            out.append(element("rect", class_="write", x=left + 5, y=y - 9, width=2, height=10))
         out.append(element("text", said, class_="small", x=left + 16, y=y))
         left += 30 + 5 * len(said)
     return out
@@ -205,7 +224,7 @@ def svg(run):
     for lane in run.lanes:
         body += server_lane(lane, rows[lane.tid], x, length)
     body += spawn_lines(run, rows, x) + reply_lines(run, rows, x) + legend(bottom + 10)
-    height = bottom + 24
+    height = bottom + 40
     return "\n".join([
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
         f'viewBox="0 0 {WIDTH} {height}">',
