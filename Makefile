@@ -39,6 +39,7 @@ help:
 	@echo "make fuzz         runs each fuzz target FUZZ_SECONDS (60) s, keeps what it finds"
 	@echo "make mutants      proves each bug planted in tests/mutants/ fails its stage's tests"
 	@echo "make leak-check   the socket tests under Valgrind"
+	@echo "make timeline-N   draws stage N serving three clients, from strace (timelines: all)"
 	@echo "make clean        removes what the build made"
 	@echo "stages: $(PRESENT)"
 
@@ -51,7 +52,7 @@ diff-%: FORCE
 	@$(call need_stage,$*)
 	@if [ "$(call previous,$*)" = none ]; then \
 	    echo "$(call stage,$*) is the first stage: read its server.c"; exit 0; fi; \
-	diff -ruNp -x README.md -x server -x '*.o' \
+	diff -ruNp -x README.md -x timeline.svg -x server -x '*.o' \
 	    $(call previous,$*) $(call stage,$*); [ $$? -ne 2 ] || exit 2; \
 	if [ -n "$(README)" ]; then \
 	    diff -uN $(call previous,$*)/README.md $(call stage,$*)/README.md; \

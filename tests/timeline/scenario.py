@@ -1,0 +1,235 @@
+"""The scenario every stage runs, and the clients that play it.
+
+Three clients, on one clock (seconds since the scenario began):
+
+    time  A                       B                      C
+    0.0   connects
+    0.1   asks (request 1)
+    0.3                           connects
+    0.4                           asks (request 1)
+    0.6   asks (request 2)                               connects
+    0.7                                                  asks (a POST where
+                                                         the stage has POST)
+                                                         and leaves at once
+    0.9                           asks (request 2)
+    1.0                           leaves, once answered
+                                  (or cut off)
+    1.1   sends half of request 3
+    1.4   sends the other half
+    1.7   leaves, once B and C
+          have had a reply
+          (at 3.0 at the latest)
+
+A request is the stage's probe (tests/harness.py): `ping` to an echo stage,
+a GET to a todo stage. A leaves only once B and C have had a reply, or at
+3.0 s if they never get one: so "B was answered while A was still there"
+is a fact about the server, not about how fast this machine is, and a
+server that serves one client at a time shows B waiting until A leaves.
+
+To leave, a client closes its side (shutdown: the server reads the end of
+the stream), waits until the server has closed the connection too, then
+closes its socket: so the picture shows the server's close() as well.
+
+The clients are played by one thread, in a loop around select(), like the
+v0.7 server: it makes each step when its time comes and writes down, with
+the time, everything each client did and everything it received.
+"""
+
+import dataclasses
+import selectors
+import socket
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from harness import TIMEOUT, probe  # noqa: E402
+
+POST = (b"POST/task_04=write code/status\n", b"submit success\r\n")
+LIMIT = 10.0  # seconds: the scenario ends by then, whatever the server does
+
+
+def others_answered(me, everyone):
+    return all(c.replies for c in everyone.values() if c is not me)
+
+
+def answered_or_cut_off(me, everyone):
+    return me.replies == len(me.expected) or me.cut_off
+
+
+def closed_by_server(me, everyone):
+    return me.cut_off
+
+
+def leave(at, once=None, latest=LIMIT):
+    """Closes its side, then its socket once the server has closed."""
+    return [Step(at, "leave", once=once, latest=latest),
+            Step(at, "close", once=closed_by_server)]
+
+
+@dataclasses.dataclass
+class Step:
+    at: float                 # not before this many seconds into the run,
+    do: str                   # connect, send, leave or close
+    data: bytes = b""
+    reply: bytes = b""        # for the send that ends a request: its reply
+    once: object = None       # and not before once(client, everyone) is true,
+    latest: float = LIMIT     # unless this many seconds have passed
+
+    def due(self, now, me, everyone):
+        if now < self.at:
+            return False
+        return self.once is None or self.once(me, everyone) or now >= self.latest
+
+    def next_time(self, now):
+        """When to look again, if nothing arrives before."""
+        return self.at if now < self.at else self.latest
+
+
+def script(features):
+    """Each client's steps, for a stage with these features."""
+    ask, reply = probe(features)
+    post, posted = POST if "post" in features else (ask, reply)
+    half = len(ask) // 2
+    return {
+        "A": [Step(0.0, "connect"),
+              Step(0.1, "send", ask, reply),
+              Step(0.6, "send", ask, reply),
+              Step(1.1, "send", ask[:half]),
+              Step(1.4, "send", ask[half:], reply),
+              *leave(1.7, once=others_answered, latest=3.0)],
+        "B": [Step(0.3, "connect"),
+              Step(0.4, "send", ask, reply),
+              Step(0.9, "send", ask, reply),
+              *leave(1.0, once=answered_or_cut_off)],
+        "C": [Step(0.6, "connect"),
+              Step(0.7, "send", post, posted),
+              *leave(0.7)],
+    }
+
+
+@dataclasses.dataclass
+class Event:
+    """Something a client did or saw. A send or reply names its request
+    (1, 2, ...; 0 for the first half of one)."""
+    t: float
+    client: str
+    kind: str   # connect send leave close | recv reply eof | error
+    request: int = 0
+    data: bytes = b""
+    note: str = ""
+
+
+class Client:
+    def __init__(self, name, steps, record):
+        self.name = name
+        self.steps = steps
+        self.record = record    # record(self, kind, ...) writes an Event down
+        self.sock = None
+        self.port = None        # its own port: how the trace names it
+        self.expected = []      # the reply each request it sent should get
+        self.received = bytearray()
+        self.replies = 0
+        self.cut_off = False    # the server closed or reset the connection
+
+    def connect(self, server_port, selector):
+        self.record(self, "connect")
+        self.sock = socket.create_connection(("127.0.0.1", server_port), timeout=TIMEOUT)
+        self.port = self.sock.getsockname()[1]
+        selector.register(self.sock, selectors.EVENT_READ, self)
+
+    def send(self, step):
+        request = len(self.expected) + 1 if step.reply else 0
+        if step.reply:
+            self.expected.append(step.reply)
+        self.record(self, "send", request, step.data)
+        try:
+            self.sock.sendall(step.data)
+        except OSError as error:  # the server has closed: EPIPE or a reset
+            self.record(self, "error", note=f"send: {error.strerror}")
+
+    def receive(self, selector):
+        """Reads what has come; each reply ends with a newline, so the
+        k-th newline completes the reply to request k."""
+        try:
+            data = self.sock.recv(1 << 16)
+        except OSError as error:  # a reset
+            data, note = b"", f"recv: {error.strerror}"
+        else:
+            note = ""
+        if not data:
+            self.record(self, "eof", note=note)
+            self.cut_off = True
+            selector.unregister(self.sock)
+            return
+        got = self.record(self, "recv", data=data)
+        self.received += data
+        lines = self.received.split(b"\n")[:-1]
+        while len(lines) > self.replies:
+            line = lines[self.replies] + b"\n"
+            wanted = self.expected[self.replies:self.replies + 1]
+            self.replies += 1
+            self.record(self, "reply", self.replies, line,
+                        "" if [line] == wanted else f"expected {wanted}", at=got)
+
+    def leave(self):
+        """Closes its side: the server reads the end of the stream. If the
+        server has closed the connection already, there is nothing to say."""
+        if self.cut_off:
+            self.record(self, "leave", note="the server had closed the connection")
+            return
+        self.record(self, "leave")
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError as error:  # reset by the server meanwhile
+            self.record(self, "error", note=f"shutdown: {error.strerror}")
+
+    def close(self, selector):
+        if not self.cut_off:
+            selector.unregister(self.sock)
+        self.record(self, "close")
+        self.sock.close()
+
+    def make(self, step, server_port, selector):
+        if step.do == "connect":
+            self.connect(server_port, selector)
+        elif step.do == "send":
+            self.send(step)
+        elif step.do == "leave":
+            self.leave()
+        elif step.do == "close":
+            self.close(selector)
+
+
+def play(server_port, features):
+    """Plays the scenario against a server; returns (the monotonic time it
+    began, the events, {each client's port: its name})."""
+    events = []
+    start = time.monotonic()
+
+    def now():
+        return time.monotonic() - start
+
+    def record(client, kind, request=0, data=b"", note="", at=None):
+        """Writes the event down, at the time given or now; returns it."""
+        at = now() if at is None else at
+        events.append(Event(at, client.name, kind, request, data, note))
+        return at
+
+    everyone = {name: Client(name, steps, record)
+                for name, steps in script(features).items()}
+    with selectors.DefaultSelector() as selector:
+        while any(c.steps for c in everyone.values()) and now() < LIMIT:
+            for client in everyone.values():
+                while client.steps and client.steps[0].due(now(), client, everyone):
+                    client.make(client.steps.pop(0), server_port, selector)
+            waiting = [c.steps[0].next_time(now()) for c in everyone.values() if c.steps]
+            if waiting:
+                for key, _ in selector.select(max(0.0, min(waiting) - now())):
+                    key.data.receive(selector)
+        for client in everyone.values():
+            if client.steps and client.sock and client.sock.fileno() != -1:
+                client.record(client, "close", note="the scenario's time is up")
+                client.sock.close()
+    ports = {c.port: c.name for c in everyone.values() if c.port}
+    return start, events, ports

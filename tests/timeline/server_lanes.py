@@ -1,0 +1,171 @@
+"""The server's side of a run: which thread or process made which system
+call, for which client, from when to when.
+
+strace names a socket by its descriptor, a small number the server reuses:
+fd 5 may be A's socket now and C's a second later, and in v0.8 every child
+holds its client on fd 5. So lanes() follows the descriptor tables as the
+server changes them: accept() puts a client in the table of the process
+that called it (strace prints the client's port, and each client knows its
+own), close() takes it out, a thread (clone with CLONE_FILES) shares its
+creator's table, and a process (fork) starts with a copy of it.
+"""
+
+import dataclasses
+import re
+
+import strace_log
+
+STARTS = {"clone", "clone3", "fork", "vfork"}
+WAITS = {"accept": "accept", "accept4": "accept", "select": "select",
+         "pselect6": "select", "poll": "poll", "wait4": "reap"}
+ON_CLIENTS = {"read", "write", "close"}
+PORT = re.compile(r"sin6?_port=htons\((\d+)\)")
+READY = re.compile(r"(?:in|out) \[([\d ]+)\]")
+
+
+@dataclasses.dataclass
+class Span:
+    """One system call on a lane, in seconds since the scenario began."""
+    what: str      # accept read write close select poll lock unlock start reap
+    start: float
+    end: float
+    client: str    # the client whose socket it used ("" if none)
+    text: str      # what it did, in a few words, for the reader
+
+    @property
+    def took(self):
+        return self.end - self.start
+
+
+@dataclasses.dataclass
+class Lane:
+    """A thread or a process of the server."""
+    tid: int
+    kind: str      # "server" (the first), "thread", or "process"
+    parent: int    # the tid that started it (0 for the server itself)
+    born: float
+    ended: float = None
+    spans: list = dataclasses.field(default_factory=list)
+    signals: list = dataclasses.field(default_factory=list)  # (time, name)
+
+    def clients(self):
+        """The clients whose sockets this lane read or wrote, in order."""
+        found = [s.client for s in self.spans
+                 if s.what in ("read", "write") and s.client]
+        return list(dict.fromkeys(found))
+
+    @property
+    def label(self):
+        served = "".join(self.clients())
+        return f"{self.kind} {self.tid}" + (f": {served}" if served else "")
+
+
+def when(call):
+    """The moment a call counts: a call that waits (accept, select, wait4)
+    when it returns, with the descriptor or the news it waited for; any
+    other when it is made."""
+    return call.end if call.name in WAITS else call.start
+
+
+def started_child(call, files, lanes, at):
+    """A clone or fork: the new thread shares the descriptor table, the new
+    process gets a copy of it."""
+    child = call.returned()
+    if child is None or child <= 0:
+        return None
+    thread = "CLONE_THREAD" in call.args
+    files[child] = files[call.tid] if "CLONE_FILES" in call.args else dict(files[call.tid])
+    lanes[child] = Lane(child, "thread" if thread else "process", call.tid, at(call.end))
+    return Span("start", at(call.start), at(call.end), "",
+                f"{'thread' if thread else 'process'} {child} started")
+
+
+def on_socket(call, table):
+    """A read, write or close on a client's socket, or None."""
+    fd = call.args.split(",", 1)[0]
+    client = table.get(int(fd)) if fd.isdigit() else None
+    if client is None:
+        return None
+    if call.name == "close":
+        del table[int(fd)]
+        return call.name, client, f"close(fd {fd}: {client})"
+    result = call.returned()
+    if call.name == "read" and result == 0:
+        said = f"0: {client} has closed its side"
+    elif result is None or result < 0:
+        said = call.result.split(" (")[0]
+    else:
+        said = f"{result} bytes"
+    return call.name, client, f"{call.name}(fd {fd}: {client}) = {said}"
+
+
+def waited(call, table, ports, listeners):
+    """accept, select, poll or wait4: a call made to wait for something."""
+    what = WAITS[call.name]
+    port = PORT.search(call.args)
+    result = call.returned()
+    if what == "accept" and port and result is not None and result >= 0:
+        client = ports.get(int(port[1]), "")
+        if client:
+            table[result] = client
+        return what, client, f"accept() = fd {result}: {client or 'another client'}"
+    if what in ("select", "poll"):
+        ready = [table.get(int(fd)) or
+                 ("the listening socket" if int(fd) in listeners else f"fd {fd}")
+                 for group in READY.findall(call.result) for fd in group.split()]
+        woke = ", ".join(ready) if ready else call.result
+        return what, "", f"{call.name}() woke for {woke}"
+    return what, "", f"{call.name}() = {call.result.split(' (')[0]}"
+
+
+def lock(call):
+    if "F_SETLK" not in call.args:
+        return None  # fcntl for O_NONBLOCK and the like: not a lock
+    if "F_UNLCK" in call.args:
+        return "unlock", "", "fcntl(): unlock the list"
+    return "lock", "", "fcntl(): lock the list (waits while another holds it)"
+
+
+def lanes(log, ports, at):
+    """The lanes of the server, first the one strace started, then each
+    thread or process in the order they started. ports maps each client's
+    port to its name; at() turns strace's time into scenario seconds."""
+    if not log.calls:
+        return []
+    first = log.calls[0].tid
+    files = {first: {}}          # tid -> its descriptor table {fd: client}
+    found = {first: Lane(first, "server", 0, at(log.calls[0].start))}
+    listeners = {int(c.args.split(",")[0]) for c in log.calls if c.name == "listen"}
+    for call in sorted(log.calls, key=when):
+        table = files.setdefault(call.tid, {})
+        lane = found.setdefault(call.tid, Lane(call.tid, "thread", 0, at(call.start)))
+        if call.name in STARTS:
+            span = started_child(call, files, found, at)
+            if span:
+                lane.spans.append(span)
+            continue
+        if call.name in ON_CLIENTS:
+            kept = on_socket(call, table)
+        elif call.name in WAITS:
+            kept = waited(call, table, ports, listeners)
+        elif call.name == "fcntl":
+            kept = lock(call)
+        else:
+            kept = None
+        if kept:
+            what, client, text = kept
+            lane.spans.append(Span(what, at(call.start), at(call.end), client, text))
+    for signal in log.signals:
+        if signal.tid in found:
+            found[signal.tid].signals.append((at(signal.time), signal.name))
+    for end in log.exits:
+        if end.tid in found:
+            found[end.tid].ended = at(end.time)
+    for lane in found.values():  # what came before the scenario: the start-up
+        lane.spans = sorted((s for s in lane.spans if s.end >= 0),
+                            key=lambda s: s.start)
+    return sorted(found.values(), key=lambda lane: (lane.parent != 0, lane.born))
+
+
+def read(path, ports, at):
+    return lanes(strace_log.read(path), ports, at)
