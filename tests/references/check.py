@@ -1,0 +1,130 @@
+"""Checks that every test the documentation names is a real test.
+
+    check.py
+
+Run from the top folder by `make check-references`, a step of make test.
+It reads, without running pytest:
+
+- every Markdown file (outside build/ and hidden folders), for references
+  written as pytest names them, `tests/FILE.py::NAME` or
+  `tests/FILE.py::NAME[ID]`: NAME must be a test the file defines
+  (`def test_...`, at the top or in a `class Test...`);
+- every mutant header (tests/mutants/*.patch), whose `Caught by:` names a
+  test, or a case, in one of the files its `Tests:` line lists.
+
+A case is an entry of a table of cases: a function registered by a
+decorator defined in the same file, as test_faults.py's `@fault()`
+registers the cases of test_a_client_that. In NAME[ID], the ID is checked
+too when the file keeps such a table: after the stage's name
+(`v0.1-blocking-`) it must be one of its cases. Prints each bad reference
+as FILE:LINE: what is wrong, and exits 1 if there is one.
+"""
+
+import ast
+import pathlib
+import re
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
+REFERENCE = re.compile(r"(tests/[\w./-]+\.py)::(\w+)(?:\[([^\]\s]*)\])?")
+STAGE_PREFIX = re.compile(r"^v\d+\.\d+-[a-z]+-")
+
+
+def decorator_name(node):
+    """The name a decorator is called by: fault for @fault and @fault()."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    return node.id if isinstance(node, ast.Name) else None
+
+
+class TestFile:
+    """The tests and the cases one test file defines, read with ast."""
+
+    def __init__(self, path):
+        tree = ast.parse(path.read_text(), str(path))
+        functions = [n for n in tree.body if isinstance(
+            n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        defined = {f.name for f in functions}
+        self.tests = {f.name for f in functions if f.name.startswith("test_")}
+        for cls in tree.body:
+            if isinstance(cls, ast.ClassDef) and cls.name.startswith("Test"):
+                self.tests |= {f.name for f in cls.body if isinstance(
+                    f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    and f.name.startswith("test_")}
+        self.cases = {f.name for f in functions
+                      if any(decorator_name(d) in defined
+                             for d in f.decorator_list)}
+
+    def problem(self, name, case_id=None, a_case_will_do=False):
+        """What is wrong with NAME[case_id] in this file, or None."""
+        if name not in self.tests | (self.cases if a_case_will_do else set()):
+            return "no test of that name"
+        if case_id is not None and self.cases:
+            case = STAGE_PREFIX.sub("", case_id)
+            if case not in self.cases:
+                return f"no case {case!r} (the cases: {', '.join(sorted(self.cases))})"
+        return None
+
+
+class Checker:
+    def __init__(self):
+        self.files = {}
+        self.bad = 0
+
+    def test_file(self, relative):
+        if relative not in self.files:
+            path = ROOT / relative
+            self.files[relative] = TestFile(path) if path.is_file() else None
+        return self.files[relative]
+
+    def report(self, where, line, text):
+        print(f"{where.relative_to(ROOT)}:{line}: {text}")
+        self.bad += 1
+
+    def check_markdown(self, path):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            for match in REFERENCE.finditer(line):
+                relative, name, case_id = match.groups()
+                tests = self.test_file(relative)
+                problem = ("no such file" if tests is None
+                           else tests.problem(name, case_id))
+                if problem:
+                    self.report(path, number, f"{match[0]}: {problem}")
+
+    def check_mutant(self, path):
+        header = {}
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if not line.strip():
+                break
+            key, _, value = line.partition(":")
+            header[key.strip()] = (number, value.strip())
+        number, name = header.get("Caught by", (1, ""))
+        files = header.get("Tests", (1, ""))[1].split()
+        found = [self.test_file(f) for f in files]
+        if not any(t is not None and t.problem(name, a_case_will_do=True) is None
+                   for t in found):
+            self.report(path, number, f"Caught by: {name!r} names no test "
+                        f"in {' '.join(files) or '(no Tests: line)'}")
+
+
+def markdown_files():
+    for path in sorted(ROOT.rglob("*.md")):
+        parts = path.relative_to(ROOT).parts
+        if parts[0] != "build" and not any(p.startswith(".") for p in parts):
+            yield path
+
+
+def main():
+    checker = Checker()
+    for path in markdown_files():
+        checker.check_markdown(path)
+    for path in sorted((ROOT / "tests" / "mutants").glob("*.patch")):
+        checker.check_mutant(path)
+    if checker.bad:
+        print(f"{checker.bad} reference(s) to a test that does not exist")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
