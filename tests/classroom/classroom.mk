@@ -50,12 +50,12 @@ handout:
 restore-%: FORCE
 	@$(call need_stage,$*)
 	@stage=$(call stage,$*); saved=$$stage-saved-$$(date +%Y%m%d-%H%M%S).tar.gz; \
-	if [ -f $(PRISTINE) ]; then shipped="gzip -dc $(PRISTINE)"; \
-	elif git rev-parse --verify -q HEAD >/dev/null 2>&1; then shipped="git archive HEAD"; \
+	if [ -f $(PRISTINE) ]; then shipped="tar -xzf $(PRISTINE) $$stage"; \
+	elif git rev-parse --verify -q HEAD >/dev/null 2>&1; then \
+	    shipped="git archive HEAD $$stage | tar -x"; \
 	else echo "make restore-$*: no $(PRISTINE) and no git repository:" \
 	    "nothing to restore $$stage from"; exit 2; fi; \
-	tar -czf $$saved $$stage && rm -rf $$stage && \
-	$$shipped $$stage | tar -x && \
+	tar -czf $$saved $$stage && rm -rf $$stage && eval "$$shipped" && \
 	echo "make restore-$*: $$stage is back as shipped; the folder as it was is in $$saved"
 
 classroom-workflow:
