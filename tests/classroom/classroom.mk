@@ -68,7 +68,8 @@ check-classroom:
 	    echo "classroom: the workflows' schema check skipped: there is no npm (Debian: apt-get install npm)"; \
 	else \
 	    [ -x $(NPM_DIR)/node_modules/.bin/action-validator ] || \
-	        npm install --prefix $(NPM_DIR) --no-audit --no-fund --silent $(ACTION_VALIDATOR) || exit 1; \
+	        npm install --prefix $(NPM_DIR) --no-audit --no-fund --silent $(ACTION_VALIDATOR) || { \
+	        echo "classroom: npm could not install $(ACTION_VALIDATOR) into $(NPM_DIR)"; exit 1; }; \
 	    for f in .github/workflows/*.yml $(wildcard $(CLASSROOM_WORKFLOW)); do \
 	        $(NPM_DIR)/node_modules/.bin/action-validator $$f || exit 1; done; \
 	    echo "classroom: every workflow passes action-validator's schema check"; \
