@@ -44,6 +44,8 @@ help:
 	@echo "make mutants      proves each bug planted in tests/mutants/ fails its stage's tests"
 	@echo "make leak-check   the socket tests under Valgrind"
 	@echo "make timeline-N   draws stage N serving three clients, from strace (timelines: all)"
+	@echo "make handout      a copy for students: no solutions, no git history"
+	@echo "make restore-N    puts stage N back as shipped (the folder is saved first)"
 	@echo "make clean        removes what the build made"
 	@echo "stages: $(PRESENT)"
 
