@@ -18,10 +18,13 @@ from harness import LIST_REPLY
 REQUEST = b"anything\n"  # v0.4 answers every line with the whole list
 
 
-def replies_in(data):
-    """How many list replies data holds, and whether that is all it holds."""
-    n = data.count(LIST_REPLY)
-    return n, data == LIST_REPLY * n
+def assert_replies(got, n, what):
+    """got is n list replies, then the close."""
+    count = got.count(LIST_REPLY)
+    whole = got == LIST_REPLY * count
+    assert (count, whole) == (n, True), (
+        f"{what}, then closed our side: expected {n} replies, then the close; "
+        f"got {count}" + ("" if whole else f" and other bytes: {got[:200]!r}"))
 
 
 def test_requests_sent_in_one_piece_get_one_reply_each(server):
@@ -29,11 +32,7 @@ def test_requests_sent_in_one_piece_get_one_reply_each(server):
         c.send(REQUEST * 20)
         c.shutdown_write()
         got = c.wait_closed()
-    n, whole = replies_in(got)
-    assert (n, whole) == (20, True), (
-        f"sent 20 requests in one send, then closed our side: expected 20 "
-        f"replies, then the close; got {n} replies"
-        + ("" if whole else f" and other bytes: {got[:200]!r}"))
+    assert_replies(got, 20, "sent 20 requests in one send")
 
 
 def test_a_request_sent_in_pieces_gets_one_reply(server):
@@ -44,8 +43,4 @@ def test_a_request_sent_in_pieces_gets_one_reply(server):
             time.sleep(0.05)  # the client's pace: one byte at a time
         c.shutdown_write()
         got = c.wait_closed()
-    n, whole = replies_in(got)
-    assert (n, whole) == (1, True), (
-        f"sent one request a byte at a time, then closed our side: expected "
-        f"one reply, then the close; got {n} replies"
-        + ("" if whole else f" and other bytes: {got[:200]!r}"))
+    assert_replies(got, 1, "sent one request a byte at a time")

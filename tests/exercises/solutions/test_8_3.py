@@ -14,18 +14,9 @@ import os
 import signal
 
 from harness import children, wait_until
+from test_fork import served_clients  # n clients, each with its child
 
 CLIENTS = 10
-
-
-def served_clients(server, n):
-    """n clients, each answered once: each has its child by then."""
-    request, reply = server.probe
-    clients = [server.client() for _ in range(n)]
-    for c in clients:
-        c.send(request)
-        assert c.recv_exactly(len(reply)) == reply
-    return clients
 
 
 def describe(pid):
