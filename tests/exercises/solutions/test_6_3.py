@@ -15,7 +15,7 @@ posted, whole, or no value yet.
 import re
 import threading
 
-from harness import in_parallel
+from harness import TIMEOUT, in_parallel
 
 CLIENTS = 16
 BATCHES = 40
@@ -49,7 +49,7 @@ def post_and_get(server, i, start):
 
 
 def test_clients_posting_and_getting_at_once_see_only_whole_values(server):
-    start = threading.Barrier(CLIENTS)
+    start = threading.Barrier(CLIENTS, timeout=TIMEOUT)
     odd = in_parallel(CLIENTS, lambda i: post_and_get(server, i, start))
     odd = [reply for replies in odd for reply in replies]
     assert not odd, (
