@@ -2,7 +2,9 @@
 
     exercises.py grade N.M [DIR]   builds DIR (default: the exercise's stage
                                    folder) into a temporary folder and runs
-                                   grade_N_M.py against it
+                                   grade_N_M.py against it; for an exercise
+                                   that asks for a test, DIR is the test file
+                                   and testgrading.py grades it
     exercises.py prove BUILD       for every exercise: its grader must fail
                                    on the stage as shipped (tests fail, the
                                    build does not), and pass on a copy of
@@ -10,9 +12,13 @@
                                    built with -Werror by gcc and clang, and
                                    run plain, under ASan+UBSan and, for the
                                    threaded stages, under TSan
+    exercises.py prove-tests BUILD for every exercise that asks for a test:
+                                   its reference test passes the grade, and
+                                   an empty or trivial test fails it
 
-Run by `make grade EX=N.M [DIR=path]` and by `make prove-graders` (a step
-of `make test`), from the top folder.
+Run by `make grade EX=N.M [DIR=path | FILE=path]`, and by `make
+prove-graders` and `make prove-test-exercises` (steps of `make test`), from
+the top folder.
 """
 
 import concurrent.futures
@@ -26,6 +32,7 @@ import xml.etree.ElementTree as ElementTree
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 from harness import STAGES  # noqa: E402  (the stage table, tests/stages.txt)
+import testgrading  # noqa: E402  (the exercises that ask for a test)
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -43,8 +50,8 @@ JOBS = 6  # graders run at once: most of their time is spent waiting
 
 class Exercise:
     def __init__(self, line):
-        self.id, self.stage, self.size, self.title = [
-            cell.strip() for cell in line.split("|", 3)]
+        self.id, self.stage, self.size, self.kind, self.title = [
+            cell.strip() for cell in line.split("|", 4)]
         self.grader = HERE / f"grade_{self.id.replace('.', '_')}.py"
         self.solution = HERE / "solutions" / f"{self.id}.patch"
 
@@ -180,7 +187,7 @@ def prove_all(build_dir):
         print("prove-graders: skipped, there is no tests/exercises/solutions/ "
               "(a copy handed to students has none)")
         return 0
-    todo = exercises()
+    todo = [e for e in exercises() if e.kind == "server"]
     for stage in sorted({e.stage for e in todo}):
         try:
             build(ROOT / stage, build_dir / "shipped" / stage, "gcc", "-Werror")
@@ -212,11 +219,15 @@ def main(args):
     by_id = {e.id: e for e in exercises()}
     if len(args) >= 2 and args[0] == "prove":
         return prove_all(args[1])
+    if len(args) >= 2 and args[0] == "prove-tests":
+        return testgrading.prove(args[1], exercises())
     if len(args) in (2, 3) and args[0] == "grade":
         exercise = by_id.get(args[1])
         if exercise is None:
             print(f"there is no exercise {args[1]!r}: `make grade` lists them")
             return 2
+        if exercise.kind == "test":
+            return testgrading.grade(exercise, args[2] if len(args) == 3 else None)
         return grade(exercise, args[2] if len(args) == 3 else ROOT / exercise.stage)
     print(__doc__)
     return 2

@@ -69,15 +69,16 @@ def run(command, log, **kwargs):
 
 
 def build(patch, header, work, log):
-    """The mutant's binary, built in work/; None (and why) if it fails."""
+    """The mutant's binary, built in work/; None (and why) if it fails.
+    With patch None, the stage as it is, built the same way."""
     stage = header["Stage"]
     shutil.copytree(ROOT / stage, work / "src" / stage,
                     ignore=shutil.ignore_patterns("server", "*.o"))
     # git apply as a plain patch tool: the ceiling keeps it from taking the
     # build folder for part of this repository.
     env = dict(os.environ, GIT_CEILING_DIRECTORIES=str(work))
-    if run(["git", "apply", "-p1", patch.resolve()], log, cwd=work / "src",
-           env=env) != 0:
+    if patch is not None and run(["git", "apply", "-p1", patch.resolve()], log,
+                                 cwd=work / "src", env=env) != 0:
         return None, "the patch does not apply"
     kind = "gcc" if header["Build"] == "valgrind" else header["Build"]
     (work / "bin" / stage).mkdir(parents=True)
