@@ -1,6 +1,6 @@
 """Checks that every test the documentation names is a real test.
 
-    check.py
+    check.py [--fix]
 
 Run from the top folder by `make check-references`, a step of make test.
 It reads, without running pytest:
@@ -9,8 +9,13 @@ It reads, without running pytest:
   written as pytest names them, `tests/FILE.py::NAME` or
   `tests/FILE.py::NAME[ID]`: NAME must be a test the file defines
   (`def test_...`, at the top or in a `class Test...`);
-- every mutant header (tests/mutants/*.patch), whose `Caught by:` names a
-  test, or a case, in one of the files its `Tests:` line lists.
+- every mutant header (tests/mutants/*.patch and variants/), whose
+  `Caught by:` names a test, or a case, in one of the files its `Tests:`
+  line lists;
+- every exercise table (each chapter's, and tests/exercises/README.md's):
+  its rows must say what tests/exercises/exercises.txt says, so that a
+  title changed there is changed everywhere (`check.py --fix` rewrites
+  the rows).
 
 A case is an entry of a table of cases: a function registered by a
 decorator defined in the same file, as test_faults.py's `@fault()`
@@ -107,6 +112,77 @@ class Checker:
                         f"in {' '.join(files) or '(no Tests: line)'}")
 
 
+def exercise_rows():
+    """{stage: [(id, text, size)]}: what a chapter's table says of each
+    exercise, from exercises.txt. A test exercise's text says so, and
+    names the file the student writes."""
+    rows = {}
+    text = (ROOT / "tests" / "exercises" / "exercises.txt").read_text()
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            ident, stage, size, kind, title = [
+                cell.strip() for cell in line.split("|", 4)]
+            if kind == "test":
+                title = (f"Write a test: {title[0].lower()}{title[1:]} (in "
+                         f"tests/exercises/mine/test_{ident.replace('.', '_')}.py)")
+            rows.setdefault(stage, []).append((ident, title, size))
+    return rows
+
+
+CHAPTER_ROW = re.compile(r"^\| (\d+\.\d+) \| .* \| [^|]+ \|$")
+INDEX_ROW = re.compile(r"^(\| \[(\d+\.\d+)\]\(#[^)]*\) \| [^|]+ \| [^|]+ \| ).* \|$")
+
+
+def fix_tables(path, expected, fix):
+    """The lines of the file whose exercise row differs from expected
+    ({id: row}), each as (line number, what it should be); with fix,
+    rewrites them."""
+    lines = path.read_text().split("\n")
+    wrong = []
+    for number, line in enumerate(lines, 1):
+        match = CHAPTER_ROW.match(line) or INDEX_ROW.match(line)
+        if not match:
+            continue
+        ident = match[1] if match.re is CHAPTER_ROW else match[2]
+        should = expected(ident, match)
+        if should is not None and should != line:
+            wrong.append((number, should))
+            lines[number - 1] = should
+    if fix and wrong:
+        path.write_text("\n".join(lines))
+    return wrong
+
+
+def check_exercise_tables(checker, fix):
+    rows = exercise_rows()
+    by_id = {ident: (stage, text, size) for stage, found in rows.items()
+             for ident, text, size in found}
+
+    def chapter_row(ident, match):
+        if ident not in by_id:
+            return None
+        _, text, size = by_id[ident]
+        return f"| {ident} | {text} | {size} |"
+
+    def index_row(ident, match):
+        if ident not in by_id:
+            return None
+        text = re.sub(r" \(in tests/exercises/mine/[^)]*\)$", "", by_id[ident][1])
+        return f"{match[1]}{text} |"
+
+    for stage in rows:
+        chapter = ROOT / stage / "README.md"
+        for number, should in fix_tables(chapter, chapter_row, fix):
+            checker.report(chapter, number, f"the exercise row should read: {should}")
+        listed = {i for i, _, _ in rows[stage]}
+        present = set(re.findall(r"^\| (\d+\.\d+) \|", chapter.read_text(), re.M))
+        for ident in sorted(listed - present):
+            checker.report(chapter, 1, f"exercise {ident} is missing from its table")
+    index = ROOT / "tests" / "exercises" / "README.md"
+    for number, should in fix_tables(index, index_row, fix):
+        checker.report(index, number, f"the exercise row should read: {should}")
+
+
 def markdown_files():
     for path in sorted(ROOT.rglob("*.md")):
         parts = path.relative_to(ROOT).parts
@@ -118,10 +194,12 @@ def main():
     checker = Checker()
     for path in markdown_files():
         checker.check_markdown(path)
-    for path in sorted((ROOT / "tests" / "mutants").glob("*.patch")):
+    for path in sorted((ROOT / "tests" / "mutants").rglob("*.patch")):
         checker.check_mutant(path)
+    check_exercise_tables(checker, "--fix" in sys.argv[1:])
     if checker.bad:
-        print(f"{checker.bad} reference(s) to a test that does not exist")
+        print(f"{checker.bad} reference(s) to a test that does not exist, "
+              f"or exercise row(s) that exercises.txt does not match")
         return 1
     return 0
 
