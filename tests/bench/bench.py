@@ -236,6 +236,18 @@ def tree_cpu_seconds(root):
     return total
 
 
+def tree_faults(root):
+    """(the tree's page faults, the root's own): minflt + majflt of each
+    process and of the children it reaped."""
+    procs = tree(root)
+
+    def faults(f, own):
+        return sum(int(f[i]) for i in ((7, 9) if own else (7, 8, 9, 10)))
+
+    return (sum(faults(f, False) for f in procs.values()),
+            faults(procs[root], True) if root in procs else 0)
+
+
 def pss_bytes(pid):
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
@@ -548,6 +560,9 @@ class Cell:
     max: float = 0
     errors: dict = dataclasses.field(default_factory=dict)
     server_us: float = 0       # server CPU per request, µs
+    root_us: float = 0         # of which its first process's own
+    faults: float = 0          # page faults per request, the whole tree's
+    root_faults: float = 0     # of which its first process's own
     rss: int = 0
     pss: int = 0
     generator_us: float = 0    # generator CPU per request, µs
@@ -646,6 +661,7 @@ def measure_window(gen, out, server, scenario, args, cell):
     if out.line(REPLY_SECONDS + 15) != "ready":
         raise RuntimeError("loadgen did not say ready")
     cpu_before, busy_before = tree_cpu_seconds(server.pid), system_busy_seconds()
+    root_before, faults_before = process_cpu_seconds(server.pid), tree_faults(server.pid)
     wall_before = time.monotonic()
     gen.stdin.write(b"go\n")
     gen.stdin.flush()
@@ -657,6 +673,8 @@ def measure_window(gen, out, server, scenario, args, cell):
         # Children serving the last connections may still be exiting.
         wait_until(lambda: not live_children(server.pid), 2)
     cpu = tree_cpu_seconds(server.pid) - cpu_before
+    root_cpu = process_cpu_seconds(server.pid) - root_before
+    faults = [b - a for a, b in zip(faults_before, tree_faults(server.pid))]
     busy = system_busy_seconds() - busy_before
     wall = time.monotonic() - wall_before
     cell.rss, cell.pss = tree_memory(server.pid)
@@ -668,7 +686,9 @@ def measure_window(gen, out, server, scenario, args, cell):
     cell.p50, cell.p99, cell.max = report["p50_us"], report["p99_us"], report["max_us"]
     cell.errors = {k[len("errors_"):]: int(v) for k, v in report.items()
                    if k.startswith("errors_") and v}
-    cell.server_us = cpu * 1e6 / requests if requests else 0
+    if requests:
+        cell.server_us, cell.root_us = cpu * 1e6 / requests, root_cpu * 1e6 / requests
+        cell.faults, cell.root_faults = faults[0] / requests, faults[1] / requests
     cell.generator_us = report["cpu_us/request"]
     cell.generator_busy = report["cpu_busy"]
     generator_cpu = cell.generator_busy * report["seconds"]
@@ -849,6 +869,7 @@ def summary_row(results, spec, marks, star):
 
 
 DETAIL_COLUMNS = ["server", "scenario", "runs", "req/s", "server CPU µs/req",
+                  "first process's", "faults/req", "first process's",
                   "p50 µs", "p99 µs", "errors", "RSS MiB", "PSS MiB",
                   "loadgen busy", "other load"]
 
@@ -872,6 +893,8 @@ def detail_rows(results):
 
             rows.append([spec.name, sc.key, str(len(measured)),
                          show(lambda c: c.rate, 0), show(lambda c: c.server_us),
+                         show(lambda c: c.root_us), show(lambda c: c.faults),
+                         show(lambda c: c.root_faults),
                          show(lambda c: c.p50), show(lambda c: c.p99),
                          str(results.errors(spec.name, sc.key)),
                          show(lambda c: c.rss / MIB), show(lambda c: c.pss / MIB),
@@ -1286,7 +1309,11 @@ What loadgen said about wrong replies: {loadgen_messages(results)}
 - **server CPU µs/req**: user + system time of the server's whole process
   tree over the window, over the requests answered: each live process's
   from its CPU-time clock (to the nanosecond, its ended threads included),
-  and the children it reaped from its `cutime` and `cstime`. On loopback
+  and the children it reaped from its `cutime` and `cstime`. *first
+  process's*: the part the server's first process used itself (in a
+  forking server, the parent's share: its `fork` calls). **faults/req**:
+  page faults per request (`minflt` + `majflt`), the whole tree's, then the
+  first process's own. On loopback
   the sender of each segment also pays for delivering it, so a server's CPU
   includes delivering its replies into loadgen's sockets, and loadgen's
   includes delivering its requests.
