@@ -829,10 +829,10 @@ def ratio_text(ratio):
     return "" if ratio is None else f"{ratio:.2f}"
 
 
-def summary_columns():
+def summary_columns(keys=tuple(METRICS)):
     columns = ["server"]
-    for key, metric in METRICS.items():
-        columns.append(metric.title)
+    for key in keys:
+        columns.append(METRICS[key].title)
         if key in RATIO_METRICS:
             columns.append("× floor")
     return columns + ["errors"]
@@ -852,10 +852,11 @@ def summary_rows(results, star="\\*"):
     return rows
 
 
-def summary_row(results, spec, marks, star):
+def summary_row(results, spec, marks, star, keys=tuple(METRICS)):
     name = spec.name + (" †" if spec.protocol.note else "")
     row = [name]
-    for key, metric in METRICS.items():
+    for key in keys:
+        metric = METRICS[key]
         s = results.spread(spec.name, metric)
         text = "—" if s is None else spread_text(s, metric.digits)
         if s and metric.is_rate and results.saturated(spec.name, metric.key):
@@ -866,6 +867,40 @@ def summary_row(results, spec, marks, star):
         if key in RATIO_METRICS:
             row.append(ratio_text(results.ratio(spec, metric)))
     return row + [str(results.errors(spec.name))]
+
+
+# The rows each chapter's "What it costs" quotes, and their columns: copy
+# each table from results.md into its chapter after a new run.
+QUOTED = {
+    "README.md": ["floor-threads", "v0.6-post", "floor-thread-pool",
+                  "floor-epoll", "v0.7-select", "floor-fork", "v0.8-fork",
+                  "floor-fork-pool", "8.1-pool", "python-threading",
+                  "python-forking", "redis"],
+    "v0.4-todo/README.md": ["v0.4-todo", "floor-threads", "python-threading"],
+    "v0.5-get/README.md": ["v0.5-get", "v0.4-todo", "floor-threads"],
+    "v0.6-post/README.md": ["v0.6-post", "v0.5-get", "floor-threads"],
+    "v0.7-select/README.md": ["v0.7-select", "7.1-poll", "floor-epoll", "redis",
+                              "v0.6-post"],
+    "v0.8-fork/README.md": ["v0.8-fork", "floor-fork", "floor-fork-fcntl",
+                            "floor-fork-mutex", "8.1-pool", "floor-fork-pool",
+                            "v0.6-post", "python-forking"],
+}
+QUOTED_METRICS = ("b-cpu", "e-cpu", "b-rate", "e-rate", "d-pss", "f-cpu")
+
+
+def quoted_tables(results):
+    """The chapters' tables, in markdown, each under its file's name."""
+    names = {s.name: s for s in results.specs if not s.missing}
+    marks = {key: results.too_close(m) for key, m in METRICS.items()}
+    out = []
+    for path, rows in QUOTED.items():
+        specs = [names[n] for n in rows if n in names]
+        if specs:
+            table = [summary_row(results, s, marks, "\\*", QUOTED_METRICS)[:-1]
+                     for s in specs]
+            out.append(f"### {path}\n\n" + markdown_table(
+                summary_columns(QUOTED_METRICS)[:-1], table))
+    return "\n\n".join(out) or "None: this run measured none of their rows."
 
 
 DETAIL_COLUMNS = ["server", "scenario", "runs", "req/s", "server CPU µs/req",
@@ -1283,6 +1318,14 @@ the runs' ranges do not overlap.
 ## Pairs this run cannot tell apart
 
 {close_pairs(results)}
+
+## What the chapters quote
+
+Each stage's chapter, in "What it costs", and the top README, in "What
+each design costs", show these rows of the table above: after a new run,
+copy each table into its file, then check the numbers its text quotes.
+
+{quoted_tables(results)}
 
 ## Targets
 
