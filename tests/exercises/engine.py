@@ -1,0 +1,148 @@
+"""What make grade's engine shares with the modules of each kind of
+exercise: the table of exercises, how a grade ends (Result), how to grade
+(Run), what a proof finds (Proven), and whether a student has started.
+"""
+
+import dataclasses
+import hashlib
+import pathlib
+import subprocess
+import sys
+import threading
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+SOLUTIONS = HERE / "solutions"
+MANIFEST = HERE / "shipped.txt"
+
+
+class Exercise:
+    def __init__(self, line):
+        self.id, self.stage, self.size, self.title = [
+            cell.strip() for cell in line.split("|", 3)]
+        self.kind = "server"
+
+
+def exercises():
+    lines = (HERE / "exercises.txt").read_text().splitlines()
+    return [Exercise(line) for line in lines if line and not line.startswith("#")]
+
+
+@dataclasses.dataclass
+class Result:
+    """How a grade ended. step is where it stopped (a build, or the run
+    of the tests on one); test is the first check that failed there."""
+    status: str  # "passed", "failed" or "not started"
+    step: str = ""
+    test: str = ""
+    failures: int = 0  # checks that failed, errors in them included
+    errors: int = 0    # of which errors: the grader broke, not the work
+    tests: int = 0
+    seconds: float = 0.0
+
+    def where(self):
+        return " ".join(filter(None, [self.step, self.test]))
+
+
+class Once:
+    """Runs a function once per key, however many threads ask for it, and
+    keeps its result: a folder is built once per kind of build."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.entries = {}
+
+    def __call__(self, key, function):
+        with self.lock:
+            entry = self.entries.setdefault(key, [threading.Lock(), None])
+        with entry[0]:
+            if entry[1] is None:
+                entry[1] = (function(),)
+            return entry[1][0]
+
+
+@dataclasses.dataclass
+class Run:
+    """How to grade: where messages go, where builds go, what to skip."""
+    out: object = sys.stdout
+    work: pathlib.Path = None  # builds and reports go under it
+    quick: bool = False        # a plain build, for a quick look
+    stop_first: bool = False   # stop at the first failing check
+    once: Once = dataclasses.field(default_factory=Once)
+
+    def say(self, text):
+        print(text, file=self.out, flush=True)
+
+
+# ---------------------------------------------------------- not started
+
+
+BUILT = {"server", "__pycache__"}  # what a build or a run leaves behind
+
+
+def files_under(paths):
+    for path in paths:
+        if path.is_file():
+            yield path
+        elif path.is_dir():
+            for entry in sorted(path.rglob("*")):
+                parts = set(entry.relative_to(ROOT).parts)
+                if entry.is_file() and not parts & BUILT and entry.suffix != ".o":
+                    yield entry
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def manifest(paths):
+    """The lines of a manifest of these paths, as sha256sum writes them."""
+    return [f"{digest(f)}  {f.relative_to(ROOT)}" for f in files_under(paths)]
+
+
+def as_shipped(paths):
+    """True if every path is as it was handed out, False if not, None if
+    that cannot be told. A copy handed out without git has shipped.txt,
+    the manifest written when it was made; a git checkout has git."""
+    if MANIFEST.is_file():
+        tops = [p.relative_to(ROOT) for p in paths]
+        shipped = {line for line in MANIFEST.read_text().splitlines()
+                   if any(t == pathlib.Path(line.split("  ", 1)[-1]) or
+                          t in pathlib.Path(line.split("  ", 1)[-1]).parents
+                          for t in tops)}
+        return set(manifest(paths)) == shipped
+    try:
+        top = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--show-toplevel"],
+                             capture_output=True, text=True)
+        if top.returncode != 0 or pathlib.Path(top.stdout.strip()) != ROOT:
+            return None
+        status = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain",
+             "--untracked-files=all", "--", *map(str, paths)],
+            capture_output=True, text=True)
+    except OSError:  # no git
+        return None
+    return status.stdout == "" if status.returncode == 0 else None
+
+
+# ---------------------------------------------------------------- proofs
+
+
+@dataclasses.dataclass
+class Proven:
+    """One thing proven about a grader, or not: ok, a line that says what,
+    and, if not ok, the output that shows why."""
+    ok: bool
+    what: str
+    category: str  # what it proves of the grader: "shipped", "solution", "wrong"
+    log: str = ""
+
+
+@dataclasses.dataclass
+class Proof:
+    """What the jobs of a proof share: the build folder, the builds."""
+    build: pathlib.Path
+    once: Once = dataclasses.field(default_factory=Once)
+
+    def run(self, log, stop_first):
+        return Run(out=log, work=self.build, stop_first=stop_first, once=self.once)
