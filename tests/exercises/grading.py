@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from harness import (START_TIMEOUT, TIMEOUT, Client, Server, describe_status,
-                     finish_all, read_first_line, server_env)
+from harness import (SANITIZER_REPORT, START_TIMEOUT, TIMEOUT, Client, Server,
+                     describe_status, finish_all, read_first_line, server_env)
 
 
 def show(data, limit=120):
@@ -48,8 +48,13 @@ def fail(why, **details):
 
 
 def excerpt(text, lines=6):
-    """The last lines of a server's standard error."""
-    kept = text.strip().splitlines()[-lines:]
+    """What matters in a server's standard error: a sanitizer's report from
+    its first line (what went wrong, and where), else the last lines."""
+    report = SANITIZER_REPORT.search(text)
+    if report:
+        kept = text[text.rfind("\n", 0, report.start()) + 1:].splitlines()[:16]
+    else:
+        kept = text.strip().splitlines()[-lines:]
     return "\n".join(kept) if kept else "(nothing)"
 
 

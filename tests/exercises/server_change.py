@@ -121,6 +121,13 @@ def build(folder, step, out):
     return made.returncode == 0, made.stdout + made.stderr
 
 
+def warnings_only(said):
+    """Whether what the compiler said fails the build by warnings alone:
+    every error it reports is a warning that -Werror made one."""
+    errors = re.findall(r"error: .*", said)
+    return bool(errors) and all("-Werror" in e for e in errors)
+
+
 def read_report(report):
     """(tests, failures, errors, the first check that failed or "") from
     pytest's JUnit XML report."""
@@ -182,7 +189,7 @@ def grade(exercise, where, run):
             folder, step, bins / step / exercise.stage))
         print(said, end="", file=run.out, flush=True)
         if not built:
-            warned = re.search(r"\[-Werror", said) is not None
+            warned = warnings_only(said)
             run.say(WARNINGS_COUNT if warned else
                     "== The build failed: fix the errors above, then grade again.")
             return Result("failed", "warnings" if warned else "build")
@@ -340,8 +347,8 @@ def proofs(exercise, proof):
     if not grader(exercise).is_file() or not reference(exercise).is_file():
         return [lambda: [Proven(False, "no grader or no reference solution",
                                 "solution")]]
-    jobs = [lambda: prove_shipped(exercise, proof),
-            lambda: prove_reference(exercise, proof)]
+    jobs = [lambda: prove_reference(exercise, proof),  # the longest first
+            lambda: prove_shipped(exercise, proof)]
     wrong = wrong_solutions(exercise)
     jobs += [lambda w=w: prove_wrong(exercise, w, proof) for w in wrong]
     if len(wrong) < MIN_WRONG:
