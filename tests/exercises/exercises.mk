@@ -30,6 +30,4 @@ TEST_STEPS += prove-graders
 prove-graders:
 	@command -v patch >/dev/null || { \
 	    echo "prove-graders needs patch (Debian: apt-get install patch)"; exit 1; }
-	@echo "== exercises: every grader fails on its stage as shipped, passes with its"
-	@echo "   reference solution, and catches every wrong solution, as its header says"
 	@$(PYTHON) tests/exercises/exercises.py prove $(BUILD) $(EX)

@@ -83,6 +83,10 @@ def grade_all():
     one table: what a teacher looks at for one student."""
     print(f"== every exercise, graded against the folders in {engine.ROOT} "
           f"as they are now")
+    if engine.as_shipped([engine.HERE]) is None:
+        print(f"   (neither git nor {engine.MANIFEST.relative_to(engine.ROOT)} "
+              f"says what was handed out: every exercise is graded, and one "
+              f"not started fails)")
     with tempfile.TemporaryDirectory(prefix="grade-all-") as work, \
             concurrent.futures.ThreadPoolExecutor(JOBS) as pool:
         once = engine.Once()  # two exercises of a stage share its builds
@@ -110,6 +114,9 @@ def prove_all(build_dir, only=()):
         print("prove-graders: skipped, there is no tests/exercises/solutions/ "
               "(a copy handed to students has none)")
         return 0
+    print("== exercises: every grader fails on its stage as shipped, passes with "
+          "its reference solution, and catches each wrong solution at the "
+          "check its header names")
     began = time.monotonic()
     proof = engine.Proof(pathlib.Path(build_dir).resolve() / "exercises")
     todo = [e for e in engine.exercises() if not only or e.id in only]
