@@ -28,6 +28,7 @@ solution that makes one mistake students make, and starts with a header:
 the tests, the check that fails first; alternatives are joined by " or ".
 """
 
+import collections
 import contextlib
 import hashlib
 import os
@@ -48,14 +49,19 @@ WRONG = SOLUTIONS / "wrong"
 MIN_WRONG = 2           # wrong solutions every exercise has
 TEST_TIMEOUT = 600      # seconds: a grader that runs longer has hung
 
-# step: (the Makefile's build whose CC_ and FLAGS_ it takes, -Werror added,
-#        whether the grader's tests run on it, what it is in words)
+# A step of the grade: the Makefile's build whose CC_ and FLAGS_ it takes,
+# whether -Werror is added, whether the grader's tests run on it, and what
+# it is, in a few words and in more.
+Step = collections.namedtuple("Step", "build werror graded name what")
 STEPS = {
-    "warnings": ("gcc", True, False, "gcc, every warning an error (-Werror)"),
-    "asan": ("asan", True, True, "AddressSanitizer and UndefinedBehavior"
-             "Sanitizer: memory errors and undefined behaviour"),
-    "tsan": ("tsan", True, True, "ThreadSanitizer: data races"),
-    "quick": ("gcc", False, True, "plain gcc, no sanitizer"),
+    "warnings": Step("gcc", True, False, "the -Werror build",
+                     "gcc, every warning an error (-Werror)"),
+    "asan": Step("asan", True, True, "the ASan+UBSan build",
+                 "AddressSanitizer and UndefinedBehaviorSanitizer: memory "
+                 "errors and undefined behaviour"),
+    "tsan": Step("tsan", True, True, "the TSan build",
+                 "ThreadSanitizer: data races"),
+    "quick": Step("gcc", False, True, "the plain build", "plain gcc, no sanitizer"),
 }
 
 WARNINGS_COUNT = (
@@ -64,7 +70,7 @@ WARNINGS_COUNT = (
     "variable is a value you forgot to use). Fix each one above, then grade "
     "again.")
 NOT_YET = (
-    "== exercise {id}: not yet ({what}: {test}). Each failure above says what was "
+    "== exercise {id}: not yet ({test} failed, on {step}). Each failure above says what was "
     "sent, what was expected and what came back; a sanitizer's report is a "
     "bug even when every reply was right: its first lines say what went "
     "wrong, and where. The exercise is specified in "
@@ -96,10 +102,10 @@ def steps(exercise, quick):
 def compiler(step):
     """The compiler and the EXTRA_CFLAGS of a step, from the environment
     (CC_gcc, FLAGS_gcc, ...: the Makefile's)."""
-    build, werror, _, _ = STEPS[step]
+    build, werror = STEPS[step].build, STEPS[step].werror
     try:
         cc = os.environ[f"CC_{build}"]
-        flags = os.environ[f"FLAGS_{build}"].split() if step != "quick" else []
+        flags = os.environ[f"FLAGS_{build}"].split() if werror else []
     except KeyError as missing:
         raise SystemExit(f"{missing} is not in the environment: grade "
                          f"through make (make grade EX=N.M)") from None
@@ -151,13 +157,13 @@ def run_tests(exercise, bin_dir, report, run):
                f"--junitxml={report}"] + (["-x"] if run.stop_first else [])
     with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, cwd=ROOT, text=True,
-                          errors="replace") as tests:
-        timer = threading.Timer(TEST_TIMEOUT, tests.kill)
+                          errors="replace") as pytest:
+        timer = threading.Timer(TEST_TIMEOUT, pytest.kill)
         timer.start()
-        for line in tests.stdout:  # as it comes, but for the report's name
+        for line in pytest.stdout:  # as it comes, but for the report's name
             if "generated xml file" not in line:
                 print(line, end="", file=run.out, flush=True)
-        status = tests.wait()
+        status = pytest.wait()
         timer.cancel()
     if status == -signal.SIGKILL:
         return Result("failed", test=f"(hung for {TEST_TIMEOUT} s)", failures=1)
@@ -183,8 +189,7 @@ def grade(exercise, where, run):
         folder.name + "-" + hashlib.sha1(str(folder).encode()).hexdigest()[:8])
     tests = 0
     for step in steps(exercise, run.quick):
-        _, _, graded, what = STEPS[step]
-        run.say(f"== {folder}, built by {what}")
+        run.say(f"== {folder}, built by {STEPS[step].what}")
         built, said = run.once((folder, step), lambda step=step: build(
             folder, step, bins / step / exercise.stage))
         print(said, end="", file=run.out, flush=True)
@@ -193,14 +198,15 @@ def grade(exercise, where, run):
             run.say(WARNINGS_COUNT if warned else
                     "== The build failed: fix the errors above, then grade again.")
             return Result("failed", "warnings" if warned else "build")
-        if not graded:
+        if not STEPS[step].graded:
             continue
         run.say(f"== its tests: {grader(exercise).relative_to(ROOT)}")
         result = run_tests(exercise, bins / step,
                            bins / f"{exercise.id}-{step}.xml", run)
         if result.status != "passed":
             result.step = step
-            run.say(NOT_YET.format(id=exercise.id, what=step, test=result.test))
+            run.say(NOT_YET.format(id=exercise.id, test=result.test,
+                                   step=STEPS[step].name))
             return result
         tests = result.tests
     if run.quick:
@@ -289,8 +295,8 @@ def prove_shipped(exercise, proof):
     can fail."""
     with job_place(exercise, "shipped", proof) as (place, log):
         result = grade(exercise, None, proof.run(log, stop_first=True))
-    ok = result.status == "failed" and result.step in ("asan", "tsan") \
-        and not result.errors
+    ok = result.status == "failed" and result.step in STEPS and \
+        STEPS[result.step].graded and not result.errors
     return [Proven(ok, f"fails on {exercise.stage} as shipped: {result.where()}"
                    if ok else f"does not fail by a check on {exercise.stage} "
                    f"as shipped ({result.status}: {result.where()}; "
