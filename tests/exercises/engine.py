@@ -17,6 +17,9 @@ MANIFEST = HERE / "shipped.txt"
 
 
 class Exercise:
+    """One row of exercises.txt. Its kind names the module that grades it
+    (exercises.KINDS); so far every exercise changes a stage's server."""
+
     def __init__(self, line):
         self.id, self.stage, self.size, self.title = [
             cell.strip() for cell in line.split("|", 3)]
@@ -36,7 +39,7 @@ class Result:
     step: str = ""
     test: str = ""
     failures: int = 0  # checks that failed, errors in them included
-    errors: int = 0    # of which errors: the grader broke, not the work
+    errors: int = 0    # of which in a fixture: a server died, a sanitizer spoke
     tests: int = 0
     seconds: float = 0.0
 
