@@ -4,26 +4,30 @@ exercise: the table of exercises, how a grade ends (Result), how to grade
 """
 
 import dataclasses
-import hashlib
 import pathlib
 import subprocess
 import sys
+import tarfile
 import threading
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SOLUTIONS = HERE / "solutions"
-MANIFEST = HERE / "shipped.txt"
+# The stage folders as handed out: make handout keeps them there, in a copy
+# that has no git to ask.
+PRISTINE = ROOT / "tests" / "classroom" / "stages.tar.gz"
 
 
 class Exercise:
-    """One row of exercises.txt. Its kind names the module that grades it
-    (exercises.KINDS); so far every exercise changes a stage's server."""
+    """One row of exercises.txt: id | stage | size | kind | title. Its kind
+    names the module that grades it (exercises.KINDS); a row without one
+    is of the kind "server"."""
 
     def __init__(self, line):
-        self.id, self.stage, self.size, self.title = [
-            cell.strip() for cell in line.split("|", 3)]
-        self.kind = "server"
+        cells = [cell.strip() for cell in line.split("|", 4)]
+        if len(cells) == 4:
+            cells.insert(3, "server")
+        self.id, self.stage, self.size, self.kind, self.title = cells
 
 
 def exercises():
@@ -83,37 +87,32 @@ class Run:
 BUILT = {"server", "__pycache__"}  # what a build or a run leaves behind
 
 
-def files_under(paths):
-    for path in paths:
-        if path.is_file():
-            yield path
-        elif path.is_dir():
-            for entry in sorted(path.rglob("*")):
-                parts = set(entry.relative_to(ROOT).parts)
-                if entry.is_file() and not parts & BUILT and entry.suffix != ".o":
-                    yield entry
+def files_under(path):
+    """{path relative to ROOT: its bytes} for every file under path (or
+    path itself), but what a build leaves behind."""
+    found = {}
+    for entry in [path] if path.is_file() else sorted(path.rglob("*")):
+        relative = entry.relative_to(ROOT)
+        if entry.is_file() and not set(relative.parts) & BUILT and entry.suffix != ".o":
+            found[str(relative)] = entry.read_bytes()
+    return found
 
 
-def digest(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def manifest(paths):
-    """The lines of a manifest of these paths, as sha256sum writes them."""
-    return [f"{digest(f)}  {f.relative_to(ROOT)}" for f in files_under(paths)]
+def shipped_files(path, archive):
+    """files_under(path) as the archive of the stages holds them."""
+    top = str(path.relative_to(ROOT))
+    return {m.name: archive.extractfile(m).read() for m in archive.getmembers()
+            if m.isfile() and (m.name == top or m.name.startswith(top + "/"))}
 
 
 def as_shipped(paths):
-    """True if every path is as it was handed out, False if not, None if
-    that cannot be told. A copy handed out without git has shipped.txt,
-    the manifest written when it was made; a git checkout has git."""
-    if MANIFEST.is_file():
-        tops = [p.relative_to(ROOT) for p in paths]
-        shipped = {line for line in MANIFEST.read_text().splitlines()
-                   if any(t == pathlib.Path(line.split("  ", 1)[-1]) or
-                          t in pathlib.Path(line.split("  ", 1)[-1]).parents
-                          for t in tops)}
-        return set(manifest(paths)) == shipped
+    """True if every path is as it was handed out (a file that was not
+    handed out: absent), False if not, None if that cannot be told. A copy
+    made by make handout has the stages as shipped in PRISTINE; a git
+    checkout has git."""
+    if PRISTINE.is_file():
+        with tarfile.open(PRISTINE) as archive:
+            return all(files_under(p) == shipped_files(p, archive) for p in paths)
     try:
         top = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--show-toplevel"],
                              capture_output=True, text=True)

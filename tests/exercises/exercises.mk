@@ -16,7 +16,7 @@ ifneq ($(strip $(ALL)),)
 	$$python tests/exercises/exercises.py all
 else ifneq ($(strip $(EX)),)
 	@python=$$(tests/deps.sh) || exit 1; \
-	$$python tests/exercises/exercises.py grade $(EX) $(DIR) $(if $(QUICK),--quick)
+	$$python tests/exercises/exercises.py grade $(EX) $(or $(FILE),$(DIR)) $(if $(QUICK),--quick)
 else
 	@$(PYTHON) tests/exercises/exercises.py list
 	@echo "make grade EX=N.M grades one against its stage folder (DIR=path: a copy"

@@ -2,15 +2,16 @@
 and proves the graders (a step of make test). Run from the top folder:
 
     exercises.py list                  the exercises, one a line
-    exercises.py grade N.M [DIR]       grades one, against DIR or its stage
-                                       folder; --quick: a quick look only
+    exercises.py grade N.M [PATH]      grades one, against PATH (a copy of
+                                       its stage folder, or for a "write a
+                                       test" exercise the test file) or its
+                                       own place; --quick: a quick look only
     exercises.py all                   grades every exercise against the
                                        folders as they are now: one table
     exercises.py prove BUILD [N.M...]  proves every grader (prove-graders),
                                        or these exercises' graders
-    exercises.py manifest              prints what the exercises' folders
-                                       hold, for a copy handed out without
-                                       git: `> tests/exercises/shipped.txt`
+    exercises.py prove-tests BUILD     proves the "write a test" exercises
+                                       (testgrading.py; prove-test-exercises)
 
 Every exercise has a kind; KINDS maps a kind to the module that grades it
 and proves its grader. Such a module has:
@@ -31,6 +32,7 @@ environment, as the Makefile defines and exports them.
 import concurrent.futures
 import itertools
 import pathlib
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +41,37 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # harne
 import engine  # noqa: E402
 import server_change  # noqa: E402
 
-KINDS = {"server": server_change}
+
+
+class WriteATest:
+    """The kind "test": the student writes a test that catches a bug, and
+    testgrading.py grades it. Its proof is make prove-test-exercises."""
+    LABEL = "write a test"
+
+    @staticmethod
+    def work(exercise):
+        import testgrading
+        return [testgrading.default_file(exercise)]
+
+    @staticmethod
+    def grade(exercise, where, run):
+        import testgrading
+        if run.out is sys.stdout:
+            status = testgrading.grade(exercise, where)
+        else:  # it prints to sys.stdout: a process of its own keeps that apart
+            status = subprocess.run(
+                [sys.executable, __file__, "grade", exercise.id,
+                 *([str(where)] if where else [])],
+                stdin=subprocess.DEVNULL, stdout=run.out,
+                stderr=subprocess.STDOUT, cwd=engine.ROOT).returncode
+        return engine.Result("passed" if status == 0 else "failed")
+
+    @staticmethod
+    def proofs(exercise, proof):
+        return []
+
+
+KINDS = {"server": server_change, "test": WriteATest}
 JOBS = 10  # at once: graders spend most of their time waiting
 
 
@@ -57,8 +89,9 @@ def grade(exercise, where, run):
 
 def list_exercises():
     for e in engine.exercises():
-        label = f" [{module(e).LABEL}]" if module(e).LABEL else ""
-        print(f"  {e.id:4} {e.stage:14} {e.title} ({e.size}){label}")
+        label = module(e).LABEL
+        title = f"{label}: {e.title[:1].lower()}{e.title[1:]}" if label else e.title
+        print(f"  {e.id:4} {e.stage:14} {title} ({e.size})")
     return 0
 
 
@@ -84,7 +117,7 @@ def grade_all():
     print(f"== every exercise, graded against the folders in {engine.ROOT} "
           f"as they are now")
     if engine.as_shipped([engine.HERE]) is None:
-        print(f"   (neither git nor {engine.MANIFEST.relative_to(engine.ROOT)} "
+        print(f"   (neither git nor {engine.PRISTINE.relative_to(engine.ROOT)} "
               f"says what was handed out: every exercise is graded, and one "
               f"not started fails)")
     with tempfile.TemporaryDirectory(prefix="grade-all-") as work, \
@@ -156,12 +189,11 @@ def main(args):
         return list_exercises()
     if args == ["all"]:
         return grade_all()
-    if args == ["manifest"]:
-        paths = {p for e in engine.exercises() for p in module(e).work(e)}
-        print("\n".join(engine.manifest(sorted(paths))))
-        return 0
     if len(args) >= 2 and args[0] == "prove":
         return prove_all(args[1], args[2:])
+    if len(args) == 2 and args[0] == "prove-tests":
+        import testgrading
+        return testgrading.prove(args[1], engine.exercises())
     if len(args) in (2, 3) and args[0] == "grade":
         exercise = {e.id: e for e in engine.exercises()}.get(args[1])
         if exercise is None:
