@@ -75,6 +75,18 @@ def server_env(extra=None):
     return env
 
 
+def describe_status(status):
+    """An exit status as Popen gives it, in words: "exit status 2", or
+    "killed by SIGSEGV (signal 11)" for a negative one."""
+    if status is None or status >= 0:
+        return f"exit status {status}"
+    try:
+        name = signal.Signals(-status).name
+    except ValueError:
+        return f"killed by signal {-status}"
+    return f"killed by {name} (signal {-status})"
+
+
 def read_first_line(pipe, timeout):
     """The first line a process writes, or what it wrote before exiting."""
     data = b""
@@ -163,12 +175,12 @@ class Server:
         if not self.stopped:
             if not self.alive():
                 problems.append(
-                    f"the server died during the test (status "
-                    f"{self.proc.returncode})")
+                    f"the server died during the test "
+                    f"({describe_status(self.proc.returncode)})")
             else:
                 status = self.stop()
                 if status != 0:
-                    problems.append(f"SIGTERM: exit status {status}, not 0")
+                    problems.append(f"SIGTERM: {describe_status(status)}, not 0")
         else:
             self.kill()
         self.proc.stdout.close()

@@ -1,27 +1,32 @@
-# The exercises (tests/exercises/README.md): `make grade` lists them, `make
-# grade EX=N.M` grades one, and `make prove-graders`, a step of make test,
-# proves that every grader fails on its stage as shipped and passes on a
-# copy of it with the reference solution applied. The exercises that ask
-# for a test are graded by testgrading.py, against buggy builds of their
-# stage; `make prove-test-exercises`, a step of make test, proves that each
-# reference test passes that grade and a test that catches nothing fails it.
-
-EXERCISES := tests/exercises/exercises.txt
+# The exercises (tests/exercises/README.md). `make grade` lists them;
+# `make grade EX=N.M` grades one (DIR=path: a copy of its stage folder;
+# FILE=path: the test file of a "write a test" exercise; QUICK=1: a quick
+# look on a plain build, not the grade); `make grade ALL=1` grades them
+# all into one table. `make prove-graders`, a step of make test, proves
+# every grader of a server: it fails on its stage as shipped, passes with
+# the reference solution, and catches every wrong solution. The exercises
+# that ask for a test are graded by testgrading.py, against buggy builds of
+# their stage; `make prove-test-exercises`, a step of make test, proves that
+# each reference test passes that grade and a test that catches nothing
+# fails it.
 
 .PHONY: grade prove-graders prove-test-exercises
 
 grade:
-ifeq ($(strip $(EX)),)
-	@awk -F' *[|] *' '!/^#/ && NF > 1 { title = $$5; if ($$4 == "test") \
-	    title = "write a test: " tolower(substr(title, 1, 1)) substr(title, 2); \
-	    printf "  %-4s %-14s %s (%s)\n", $$1, $$2, title, $$3 }' $(EXERCISES)
-	@echo "make grade EX=N.M grades one against its stage folder (DIR=path: a copy"
-	@echo "of that folder elsewhere); a \"write a test\" exercise grades your tests in"
-	@echo "tests/exercises/mine/test_N_M.py (FILE=path: another file under tests/)."
-	@echo "What each asks: tests/exercises/README.md"
-else
+ifneq ($(strip $(ALL)),)
 	@python=$$(tests/deps.sh) || exit 1; \
-	$(BUILD_KINDS_ENV) $$python tests/exercises/exercises.py grade $(EX) $(or $(FILE),$(DIR))
+	$(BUILD_KINDS_ENV) $$python tests/exercises/exercises.py all
+else ifneq ($(strip $(EX)),)
+	@python=$$(tests/deps.sh) || exit 1; \
+	$(BUILD_KINDS_ENV) $$python tests/exercises/exercises.py grade $(EX) \
+	    $(or $(FILE),$(DIR)) $(if $(QUICK),--quick)
+else
+	@$(PYTHON) tests/exercises/exercises.py list
+	@echo "make grade EX=N.M grades one against its stage folder (DIR=path: a copy"
+	@echo "of that folder elsewhere; QUICK=1: a quick look, not the grade); a \"write"
+	@echo "a test\" exercise grades your tests in tests/exercises/mine/test_N_M.py"
+	@echo "(FILE=path: another file under tests/). make grade ALL=1 grades them all"
+	@echo "into one table. What each asks: tests/exercises/README.md"
 endif
 
 TEST_STEPS += prove-graders
@@ -29,8 +34,7 @@ TEST_STEPS += prove-graders
 prove-graders:
 	@command -v patch >/dev/null || { \
 	    echo "prove-graders needs patch (Debian: apt-get install patch)"; exit 1; }
-	@echo "== exercises: every grader fails on its stage as shipped, passes with its solution"
-	@$(PYTHON) tests/exercises/exercises.py prove $(BUILD)/exercises
+	@$(BUILD_KINDS_ENV) $(PYTHON) tests/exercises/exercises.py prove $(BUILD) $(EX)
 
 TEST_STEPS += prove-test-exercises
 

@@ -1,234 +1,206 @@
-"""Grades an exercise, or proves that every grader can fail and can pass.
+"""make grade's engine: grades an exercise, grades them all into one table,
+and proves the graders (a step of make test). Run from the top folder:
 
-    exercises.py grade N.M [DIR]   builds DIR (default: the exercise's stage
-                                   folder) into a temporary folder and runs
-                                   grade_N_M.py against it; for an exercise
-                                   that asks for a test, DIR is the test file
-                                   and testgrading.py grades it
-    exercises.py prove BUILD       for every exercise: its grader must fail
-                                   on the stage as shipped (tests fail, the
-                                   build does not), and pass on a copy of
-                                   the stage with solutions/N.M.patch applied,
-                                   built with -Werror by gcc and clang, and
-                                   run plain, under ASan+UBSan and, for the
-                                   threaded stages, under TSan
-    exercises.py prove-tests BUILD for every exercise that asks for a test:
-                                   its reference test passes the grade, and
-                                   an empty or trivial test fails it
+    exercises.py list                  the exercises, one a line
+    exercises.py grade N.M [PATH]      grades one, against PATH (a copy of
+                                       its stage folder, or for a "write a
+                                       test" exercise the test file) or its
+                                       own place; --quick: a quick look only
+    exercises.py all                   grades every exercise against the
+                                       folders as they are now: one table
+    exercises.py prove BUILD [N.M...]  proves every grader (prove-graders),
+                                       or these exercises' graders
+    exercises.py prove-tests BUILD     proves the "write a test" exercises
+                                       (testgrading.py; prove-test-exercises)
 
-Run by `make grade EX=N.M [DIR=path | FILE=path]`, and by `make
-prove-graders` and `make prove-test-exercises` (steps of `make test`), from
-the top folder.
+Every exercise has a kind; KINDS maps a kind to the module that grades it
+and proves its grader. Such a module has:
+
+    LABEL                       how the list marks the kind ("" for none)
+    work(exercise)              the paths a student changes: while they
+                                are as shipped, the exercise is not started
+    grade(exercise, where, run) grades where (None: the exercise's own
+                                place); prints what it does to run.out and
+                                returns an engine.Result
+    proofs(exercise, proof)     the jobs that prove its grader: functions
+                                that each return a list of engine.Proven
+
+The compilers and flags (CC_gcc, FLAGS_asan, ...) come from the
+environment, as the Makefile defines and exports them.
 """
 
 import concurrent.futures
+import itertools
 import pathlib
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ElementTree
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
-from harness import STAGES  # noqa: E402  (the stage table, tests/stages.txt)
-import testgrading  # noqa: E402  (the exercises that ask for a test)
-
-HERE = pathlib.Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
-SANITIZE = ("-fsanitize=address,undefined -fno-sanitize-recover=all "
-            "-fno-omit-frame-pointer")
-# How a solution is built: (name, compiler, flags, whether its grader runs).
-SOLUTION_BUILDS = [
-    ("gcc", "gcc", "-Werror", True),
-    ("clang", "clang", "-Werror", False),
-    ("asan", "clang", "-Werror " + SANITIZE, True),
-]
-THREADS_BUILD = ("tsan", "clang", "-Werror -fsanitize=thread", True)
-JOBS = 6  # graders run at once: most of their time is spent waiting
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # harness.py
+import engine  # noqa: E402
+import server_change  # noqa: E402
 
 
-class Exercise:
-    def __init__(self, line):
-        self.id, self.stage, self.size, self.kind, self.title = [
-            cell.strip() for cell in line.split("|", 4)]
-        self.grader = HERE / f"grade_{self.id.replace('.', '_')}.py"
-        self.solution = HERE / "solutions" / f"{self.id}.patch"
+
+class WriteATest:
+    """The kind "test": the student writes a test that catches a bug, and
+    testgrading.py grades it. Its proof is make prove-test-exercises."""
+    LABEL = "write a test"
+
+    @staticmethod
+    def work(exercise):
+        import testgrading
+        return [testgrading.default_file(exercise)]
+
+    @staticmethod
+    def grade(exercise, where, run):
+        import testgrading
+        if run.out is sys.stdout:
+            status = testgrading.grade(exercise, where)
+        else:  # it prints to sys.stdout: a process of its own keeps that apart
+            status = subprocess.run(
+                [sys.executable, __file__, "grade", exercise.id,
+                 *([str(where)] if where else [])],
+                stdin=subprocess.DEVNULL, stdout=run.out,
+                stderr=subprocess.STDOUT, cwd=engine.ROOT).returncode
+        return engine.Result("passed" if status == 0 else "failed")
+
+    @staticmethod
+    def proofs(exercise, proof):
+        return []
 
 
-def exercises():
-    lines = (HERE / "exercises.txt").read_text().splitlines()
-    return [Exercise(line) for line in lines if line and not line.startswith("#")]
+KINDS = {"server": server_change, "test": WriteATest}
+JOBS = 10  # at once: graders spend most of their time waiting
 
 
-def build(source, out_dir, cc=None, flags=""):
-    """Builds source/ into out_dir/server with the stage's own Makefile;
-    returns the compiler's output, or raises CalledProcessError."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    command = ["make", "-s", "--no-print-directory", "-C", str(source),
-               f"OUT={out_dir.resolve()}", f"EXTRA_CFLAGS={flags}"]
-    if cc:
-        command.append(f"CC={cc}")
-    return subprocess.run(command, check=True, capture_output=True, text=True)
+def module(exercise):
+    return KINDS[exercise.kind]
 
 
-def pytest_command(exercise, bin_dir, *extra):
-    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-            "--tb=short", str(exercise.grader), "--bin-dir", str(bin_dir),
-            "--stage", exercise.stage, *extra]
-
-
-# ---------------------------------------------------------------- grade
-
-
-def grade(exercise, folder):
-    """Builds the folder and runs the exercise's grader on it: the exit
-    status is the grader's."""
-    folder = pathlib.Path(folder)
-    if not (folder / "Makefile").is_file():
-        print(f"{folder} has no Makefile: DIR must be a copy of "
-              f"{exercise.stage}, the folder you changed.")
-        return 2
-    print(f"== exercise {exercise.id} ({exercise.stage}): {exercise.title}")
-    print(f"== building {folder}")
-    with tempfile.TemporaryDirectory(prefix="grade-") as bin_dir:
-        try:
-            result = build(folder, pathlib.Path(bin_dir) / exercise.stage)
-            print(result.stdout + result.stderr, end="")
-        except subprocess.CalledProcessError as error:
-            print(error.stdout + error.stderr, end="")
-            print("== the build failed: fix the errors above, then grade again.")
-            return 1
-        print(f"== grading with {exercise.grader.relative_to(ROOT)}")
-        status = subprocess.run(pytest_command(exercise, bin_dir)).returncode
-    if status == 0:
-        print(f"== exercise {exercise.id}: passed")
-    else:
-        print(f"== exercise {exercise.id}: not yet. Each failure above says "
-              f"what was sent, what was expected and what came back; the "
-              f"exercise is specified in tests/exercises/README.md.")
-    return status
-
-
-# ---------------------------------------------------------------- prove
-
-
-def outcome(exercise, bin_dir, report):
-    """Runs the grader; returns (counts from its JUnit report, its output)."""
-    result = subprocess.run(
-        pytest_command(exercise, bin_dir, f"--junitxml={report}"),
-        capture_output=True, text=True, timeout=900)
-    counts = {"status": result.returncode}
-    try:
-        suite = ElementTree.parse(report).getroot()
-        suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
-        for key in ("tests", "failures", "errors", "skipped"):
-            counts[key] = int(suite.get(key, 0))
-    except (OSError, ElementTree.ParseError):
-        counts.update(tests=0, failures=0, errors=0, skipped=0)
-    return counts, result.stdout + result.stderr
-
-
-def copy_stage(stage, dest):
-    shutil.rmtree(dest, ignore_errors=True)
-    shutil.copytree(ROOT / stage, dest,
-                    ignore=shutil.ignore_patterns("server", "*.o", "README.md"))
-
-
-def prove(exercise, build_dir):
-    """Returns (ok, what it found, the output worth showing if not ok)."""
+def grade(exercise, where, run):
+    """Grades one exercise, timed; its kind's module does the work."""
     began = time.monotonic()
-    work = build_dir / exercise.id
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    if not exercise.grader.is_file() or not exercise.solution.is_file():
-        return False, "no grader or no solution", ""
-
-    shipped, log = outcome(exercise, build_dir / "shipped", work / "shipped.xml")
-    if shipped["status"] != 1 or shipped["failures"] == 0 or shipped["errors"]:
-        return False, (f"its grader does not fail as it should on "
-                       f"{exercise.stage} as shipped (exit status "
-                       f"{shipped['status']}, {shipped['failures']} failed, "
-                       f"{shipped['errors']} errors): a grader must fail by "
-                       f"its tests, not by an error"), log
-
-    source = work / "src"
-    copy_stage(exercise.stage, source)
-    applied = subprocess.run(["patch", "-p1", "-s", "-d", str(source),
-                              "-i", str(exercise.solution)],
-                             capture_output=True, text=True)
-    if applied.returncode != 0:
-        return False, "its solution does not apply to the stage", \
-            applied.stdout + applied.stderr
-    builds = SOLUTION_BUILDS
-    if "threads" in STAGES[exercise.stage]:
-        builds = builds + [THREADS_BUILD]
-    for name, cc, flags, graded in builds:
-        bin_dir = work / name
-        try:
-            build(source, bin_dir / exercise.stage, cc, flags)
-        except subprocess.CalledProcessError as error:
-            return False, f"its solution does not build ({cc} {flags})", \
-                error.stdout + error.stderr
-        if graded:
-            solved, log = outcome(exercise, bin_dir, work / f"{name}.xml")
-            if solved["status"] != 0:
-                return False, f"its grader fails on the solution ({name} build)", log
-    graded = ", ".join(name for name, _, _, run in builds if run)
-    return True, (f"{shipped['failures']} of {shipped['tests']} tests fail "
-                  f"as shipped; all pass with the solution ({graded}); "
-                  f"{time.monotonic() - began:.0f} s"), ""
+    result = module(exercise).grade(exercise, where, run)
+    result.seconds = time.monotonic() - began
+    return result
 
 
-def prove_all(build_dir):
-    build_dir = pathlib.Path(build_dir)
-    began = time.monotonic()
-    if not (HERE / "solutions").is_dir():
+def list_exercises():
+    for e in engine.exercises():
+        label = module(e).LABEL
+        title = f"{label}: {e.title[:1].lower()}{e.title[1:]}" if label else e.title
+        print(f"  {e.id:4} {e.stage:14} {title} ({e.size})")
+    return 0
+
+
+def grade_one(exercise, where, quick):
+    with tempfile.TemporaryDirectory(prefix="grade-") as work:
+        run = engine.Run(work=pathlib.Path(work), quick=quick)
+        result = grade(exercise, where, run)
+    return 0 if result.status == "passed" else 1
+
+
+def grade_quietly(exercise, run):
+    """The grade of one exercise for the table, its output kept aside."""
+    if engine.as_shipped(module(exercise).work(exercise)):
+        return engine.Result("not started")
+    with tempfile.TemporaryFile("w+") as log:
+        run.out = log
+        return grade(exercise, None, run)
+
+
+def grade_all():
+    """Grades every exercise that is started, several at once, and prints
+    one table: what a teacher looks at for one student."""
+    print(f"== every exercise, graded against the folders in {engine.ROOT} "
+          f"as they are now")
+    if engine.as_shipped([engine.HERE]) is None:
+        print(f"   (neither git nor {engine.PRISTINE.relative_to(engine.ROOT)} "
+              f"says what was handed out: every exercise is graded, and one "
+              f"not started fails)")
+    with tempfile.TemporaryDirectory(prefix="grade-all-") as work, \
+            concurrent.futures.ThreadPoolExecutor(JOBS) as pool:
+        once = engine.Once()  # two exercises of a stage share its builds
+        jobs = [(e, pool.submit(grade_quietly, e, engine.Run(
+                    work=pathlib.Path(work), stop_first=True, once=once)))
+                for e in engine.exercises()]
+        print(f"{'exercise':9} {'stage':14} {'result':12} {'time':>5}  first failure")
+        counts = {}
+        for exercise, job in jobs:
+            result = job.result()
+            counts[result.status] = counts.get(result.status, 0) + 1
+            took = "-" if result.status == "not started" else f"{result.seconds:.0f} s"
+            print(f"{exercise.id:9} {exercise.stage:14} {result.status:12} "
+                  f"{took:>5}  {result.where()}")
+    print(", ".join(f"{n} {status}" for status, n in counts.items()) + ".")
+    print("An exercise is not started while its folder is as shipped. "
+          "`make grade EX=N.M` shows one grade in full.")
+    return 1 if "failed" in counts else 0
+
+
+def prove_all(build_dir, only=()):
+    """Proves every grader (or only those of these exercises); non-zero
+    unless every proof holds."""
+    if not engine.SOLUTIONS.is_dir():
         print("prove-graders: skipped, there is no tests/exercises/solutions/ "
               "(a copy handed to students has none)")
         return 0
-    todo = [e for e in exercises() if e.kind == "server"]
-    for stage in sorted({e.stage for e in todo}):
-        try:
-            build(ROOT / stage, build_dir / "shipped" / stage, "gcc", "-Werror")
-        except subprocess.CalledProcessError as error:
-            print(error.stdout + error.stderr, end="")
-            print(f"prove-graders: {stage} as shipped does not build")
-            return 1
-    failed = 0
+    print("== exercises: every grader fails on its stage as shipped, passes with "
+          "its reference solution, and catches each wrong solution at the "
+          "check its header names")
+    began = time.monotonic()
+    proof = engine.Proof(pathlib.Path(build_dir).resolve() / "exercises")
+    todo = [e for e in engine.exercises() if not only or e.id in only]
+    planned = [[(e, job) for job in module(e).proofs(e, proof)] for e in todo]
     with concurrent.futures.ThreadPoolExecutor(JOBS) as pool:
-        jobs = {e: pool.submit(prove, e, build_dir) for e in todo}
-        for exercise, job in jobs.items():
-            ok, what, log = job.result()
-            mark = "ok  " if ok else "FAIL"
-            print(f"{mark} {exercise.id} {exercise.stage:14} {what}")
-            if not ok:
-                failed += 1
-                print(log)
+        # Each exercise's first job first (the longest, for a short wall
+        # time), but the results in the order of the exercises.
+        started = {id(job): pool.submit(job)
+                   for row in itertools.zip_longest(*planned)
+                   for _, job in filter(None, row)}
+        jobs = [(e, started[id(job)]) for jobs in planned for e, job in jobs]
+        failed, proven = 0, {}
+        for exercise, job in jobs:
+            for p in job.result():
+                print(f"{'ok  ' if p.ok else 'FAIL'} {exercise.id:4} {p.what}")
+                if p.ok:
+                    proven[p.category] = proven.get(p.category, 0) + 1
+                else:
+                    failed += 1
+                    print(p.log.rstrip() + "\n" if p.log else "", end="")
     took = time.monotonic() - began
     if failed:
-        print(f"prove-graders: {failed} of {len(todo)} exercises failed ({took:.0f} s)")
+        print(f"prove-graders: {failed} proofs failed ({took:.0f} s)")
         return 1
-    print(f"prove-graders: every grader fails on its stage as shipped and "
-          f"passes with its solution ({len(todo)} exercises, {took:.0f} s)")
+    print(f"prove-graders: {proven.get('shipped', 0)} graders fail on their "
+          f"stage as shipped, {proven.get('solution', 0)} reference solutions "
+          f"pass, {proven.get('wrong', 0)} wrong solutions are caught "
+          f"({took:.0f} s)")
     return 0
 
 
 def main(args):
     sys.stdout.reconfigure(line_buffering=True)  # in order with the tools' output
-    by_id = {e.id: e for e in exercises()}
+    quick = "--quick" in args
+    args = [a for a in args if a != "--quick"]
+    if args == ["list"]:
+        return list_exercises()
+    if args == ["all"]:
+        return grade_all()
     if len(args) >= 2 and args[0] == "prove":
-        return prove_all(args[1])
-    if len(args) >= 2 and args[0] == "prove-tests":
-        return testgrading.prove(args[1], exercises())
+        return prove_all(args[1], args[2:])
+    if len(args) == 2 and args[0] == "prove-tests":
+        import testgrading
+        return testgrading.prove(args[1], engine.exercises())
     if len(args) in (2, 3) and args[0] == "grade":
-        exercise = by_id.get(args[1])
+        exercise = {e.id: e for e in engine.exercises()}.get(args[1])
         if exercise is None:
             print(f"there is no exercise {args[1]!r}: `make grade` lists them")
             return 2
-        if exercise.kind == "test":
-            return testgrading.grade(exercise, args[2] if len(args) == 3 else None)
-        return grade(exercise, args[2] if len(args) == 3 else ROOT / exercise.stage)
+        where = pathlib.Path(args[2]).resolve() if len(args) == 3 else None
+        return grade_one(exercise, where, quick)
     print(__doc__)
     return 2
 

@@ -1,7 +1,8 @@
 """Exercise 1.1 (v0.1-blocking): greet each client before the echo.
 
 The server sends "Welcome to 10086\\r\\n" as soon as a client connects,
-then reads once, echoes what came and closes, as v0.1 always did.
+then reads once (at most 1024 bytes), echoes what came and closes, as v0.1
+always did; IDLE_TIMEOUT still disconnects a silent client.
 """
 
 from grading import expect
@@ -35,3 +36,21 @@ def test_every_client_is_greeted(server):
             expect(c, message, GREETING + message,
                    f"Client {i + 1} of 3, one after the other: each one is "
                    f"greeted, not only the first.", closes=True)
+
+
+def test_a_full_read_of_1024_bytes_comes_back_whole(server):
+    message = bytes(range(256)) * 4
+    with server.client() as c:
+        expect(c, message, GREETING + message,
+               "v0.1 reads at most 1024 bytes, once: 1024 bytes (every byte "
+               "value, NUL too) sent at once come back whole after the "
+               "greeting, then the connection closes.", closes=True)
+
+
+def test_a_silent_client_is_greeted_then_dropped_after_IDLE_TIMEOUT(start):
+    server = start("0", env={"IDLE_TIMEOUT": "1"})
+    with server.client() as c:
+        expect(c, None, GREETING,
+               "IDLE_TIMEOUT still holds: a client that sends nothing is "
+               "greeted, then disconnected once it has been silent for "
+               "IDLE_TIMEOUT seconds (1 here).", closes=True)

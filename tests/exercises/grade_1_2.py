@@ -2,13 +2,18 @@
 
 `server [PORT [ADDRESS]]` binds a UDP socket, prints `listening on
 ADDRESS:PORT` (its UDP port), and sends every datagram back to its sender:
-at most 1024 bytes of it, the rest of a longer one being lost.
+at most 1024 bytes of it, the rest of a longer one being lost. The command
+line and IDLE_TIMEOUT are checked as before; SIGINT and SIGTERM stop it
+with exit status 0.
 """
 
+import signal
 import socket
 
-from grading import fail
-from harness import TIMEOUT
+import pytest
+
+from grading import assert_refused, check, fail
+from harness import TIMEOUT, describe_status
 
 
 def udp_client(server, host="127.0.0.1"):
@@ -102,3 +107,23 @@ def test_ipv6_works_too(start):
         datagram(c, b"over IPv6", b"over IPv6",
                  "Started as `server 0 ::1`, the server echoes datagrams sent "
                  "to [::1]:PORT, as the TCP stages serve IPv6.")
+
+
+@pytest.mark.parametrize("args,env", [
+    (["65536"], None), (["0", "localhost"], None), (["0", "127.0.0.1", "x"], None),
+    (["0"], {"IDLE_TIMEOUT": "0"}), (["0"], {"IDLE_TIMEOUT": "2592001"}),
+], ids=lambda value: repr(value) if value else "")
+def test_the_command_line_and_IDLE_TIMEOUT_are_checked_as_before(binary, args, env):
+    assert_refused(binary, args, env, 2,
+                   "UDP changes the socket, not the command line: a bad PORT, "
+                   "an ADDRESS that is not a numeric address, an argument too "
+                   "many, or a bad IDLE_TIMEOUT (it is still read and checked) "
+                   "is a bad argument, exit 2.")
+
+
+def test_sigint_stops_it_with_exit_status_0(start):
+    server = start("0")
+    status = server.stop(signal.SIGINT)
+    check(status == 0, "SIGINT (Ctrl-C) stops the server with exit status 0, "
+          "as SIGTERM does.", sent="SIGINT", expected="exit status 0",
+          got=describe_status(status))

@@ -3,20 +3,26 @@
 `server PORT PATH`, with PATH an absolute path (it starts with '/'),
 listens on a Unix-domain stream socket at PATH instead of TCP, prints
 `listening on PATH`, and echoes as v0.2 does. PORT must still be a valid
-port (write 0) but is not used. It never removes a file it did not make: a
-path that exists already is an error (exit 1); a stop (SIGINT, SIGTERM)
-removes the socket file it made. A path too long for a Unix socket (108
-bytes or more, on Linux) is a bad argument (exit 2). An IP address still
-means TCP.
+port (write 0) but is not used: no TCP socket is opened. It never removes
+a file it did not make: a path that cannot be bound (one that exists
+already, one in a folder that does not exist) is an error (exit 1); a stop
+(SIGINT, SIGTERM) removes the socket file it made. A path too long for a
+Unix socket (108 bytes or more, on Linux) is a bad argument (exit 2), as
+are a bad PORT and an ADDRESS that is neither a numeric address nor an
+absolute path. An IP address still means TCP.
 """
 
 import os
 import signal
+import socket
 import stat
 
 import pytest
 
 from grading import assert_refused, check, expect, socket_dir, start_unix  # noqa: F401
+from harness import describe_status
+
+SUN_PATH = 108  # bytes in sockaddr_un's sun_path on Linux, its NUL included
 
 
 @pytest.fixture
@@ -59,7 +65,7 @@ def test_a_stop_exits_0_and_removes_the_socket_file(start_unix, path, sig):
         expect(c, b"ping", b"ping", "The server echoes.")
         status = server.stop(sig)
     check(status == 0, f"{sig.name} stops the server with exit status 0.",
-          sent=sig.name, expected="exit status 0", got=f"exit status {status}")
+          sent=sig.name, expected="exit status 0", got=describe_status(status))
     check(not os.path.lexists(path),
           f"The server made the socket file, so it removes it when {sig.name} "
           f"stops it: otherwise the next start on that path fails.",
@@ -88,12 +94,56 @@ def test_an_existing_file_at_the_path_is_left_alone_and_it_exits_1(binary, path)
           expected="precious data\\n", got=repr(kept))
 
 
-def test_a_path_too_long_for_a_unix_socket_is_a_bad_argument(binary, socket_dir):
-    path = os.path.join(socket_dir, "x" * 120)
-    assert_refused(binary, ["0", path], None, 2,
-                   "A Unix socket's path must fit in sockaddr_un's sun_path "
-                   "(108 bytes with its NUL, on Linux): a longer one is a bad "
-                   "argument, exit 2. Check the length before you copy it.")
+def path_of_length(folder, n):
+    return os.path.join(folder, "x" * (n - len(folder) - 1))
+
+
+def test_the_longest_path_that_fits_works(start_unix, socket_dir):
+    server = start_unix(path_of_length(socket_dir, SUN_PATH - 1))
+    with server.client() as c:
+        expect(c, b"long", b"long", f"A path of {SUN_PATH - 1} bytes fits in "
+               f"sun_path with its NUL: the server listens there and echoes.")
+
+
+@pytest.mark.parametrize("length", [SUN_PATH, SUN_PATH + 100])
+def test_a_path_too_long_for_a_unix_socket_is_a_bad_argument(binary, socket_dir,
+                                                              length):
+    assert_refused(binary, ["0", path_of_length(socket_dir, length)], None, 2,
+                   f"A Unix socket's path must fit in sockaddr_un's sun_path "
+                   f"({SUN_PATH} bytes with its NUL, on Linux): a path of "
+                   f"{length} bytes is a bad argument, exit 2. Check the "
+                   f"length before you copy it; never cut it to fit.")
+
+
+def test_a_path_in_a_folder_that_does_not_exist_exits_1(binary, socket_dir):
+    assert_refused(binary, ["0", os.path.join(socket_dir, "no folder", "s")],
+                   None, 1, "bind fails when the path's folder does not "
+                   "exist: the server says so and exits 1, as for a port in "
+                   "use.")
+
+
+@pytest.mark.parametrize("args", [["x", "/tmp/s"], ["65536", "/tmp/s"],
+                                  ["0", "relative.sock"]], ids=" ".join)
+def test_a_bad_port_or_a_relative_path_is_a_bad_argument(binary, args):
+    assert_refused(binary, args, None, 2,
+                   "PORT must still be a valid port, though a Unix socket does "
+                   "not use it; and an ADDRESS is a numeric address or an "
+                   "absolute path (it starts with '/'): anything else is a bad "
+                   "argument, exit 2.")
+
+
+def test_the_port_is_not_used_with_a_path(start_unix, path):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    with taken:
+        port = str(taken.getsockname()[1])
+        server = start_unix(path, port=port)
+        with server.client() as c:
+            expect(c, b"unix", b"unix",
+                   f"With a path, no TCP socket is opened: started as `server "
+                   f"{port} PATH` while port {port} is taken, the server "
+                   f"still listens on the path.")
 
 
 def test_an_ip_address_still_means_tcp(start):

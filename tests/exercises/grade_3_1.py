@@ -4,7 +4,8 @@ thread-local storage.
 The n-th message of a connection comes back as "n: " followed by the
 message: "1: hello", "2: world"... Each connection counts from 1, whatever
 the others do. A message is what one read brings (v0.3 has no framing), so
-a client sends one message and waits for its echo before the next.
+a client sends one message and waits for its echo before the next. Any
+bytes, NUL too, up to a full read of 1024, come back as they were sent.
 """
 
 import threading
@@ -27,6 +28,15 @@ def test_each_message_comes_back_after_its_number(server):
             expect(c, message, numbered(n, message),
                    f"Message {n} of a connection comes back as "
                    f"'{n}: ' followed by the message.")
+
+
+def test_nul_bytes_and_a_full_read_of_1024_bytes_come_back_whole(server):
+    with server.client() as c:
+        for n, message in enumerate([b"a\0b\0\n", bytes(range(256)) * 4], 1):
+            expect(c, message, numbered(n, message),
+                   "A message is bytes, not a C string: NUL bytes come back "
+                   "too, and so does a full read of 1024 bytes, after its "
+                   "number (format the number, then copy the bytes).")
 
 
 def test_two_connections_that_take_turns_count_separately(server):

@@ -1,7 +1,8 @@
 """Exercise 3.2 (v0.3-threads): a cap on the number of threads.
 
 The environment variable MAX_CLIENTS (a whole number from 1 to 100000,
-default 64; anything else is a bad argument, exit 2) caps how many clients
+default 64, written in digits only, as IDLE_TIMEOUT; anything else is a bad
+argument, exit 2) caps how many clients
 have a thread at once. A client that connects while MAX_CLIENTS others are
 being served gets the line "error: server busy\\r\\n", and the server closes
 its connection; the clients being served go on. Once one leaves, the next
@@ -91,10 +92,24 @@ def test_without_MAX_CLIENTS_64_are_served_and_the_65th_is_busy(server):
             c.close()
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "abc", "", "3x", "100001"])
+def test_MAX_CLIENTS_1_serves_one_and_100000_is_allowed(start):
+    server = start("0", env={"MAX_CLIENTS": "1"})
+    first = served(server, 1)[0]
+    with server.client() as second:
+        expect(second, None, BUSY, "MAX_CLIENTS is 1 and one client is being "
+               "served: the second is told the server is busy.", closes=True)
+    first.close()
+    start("0", env={"MAX_CLIENTS": "100000"}).assert_serves()
+
+
+@pytest.mark.parametrize("value", [
+    "0", "-1", "abc", "", "3x", "100001", "+3", " 3", "3 ", "0x10",
+    "99999999999999999999",
+], ids=repr)
 def test_a_bad_MAX_CLIENTS_is_a_bad_argument(binary, value):
     assert_refused(binary, ["0"], {"MAX_CLIENTS": value}, 2,
                    "MAX_CLIENTS must be a whole number from 1 to 100000, "
-                   "written in digits: anything else is a bad argument, and "
-                   "the server exits 2 without starting, as for a bad "
-                   "IDLE_TIMEOUT.")
+                   "written in digits only (no sign, no space, no hex): "
+                   "anything else is a bad argument, and the server exits 2 "
+                   "without starting, as for a bad IDLE_TIMEOUT. atoi and "
+                   "strtol alone take too much.")

@@ -71,12 +71,14 @@ def test_exit_after_500_requests_waits_for_every_reply(server):
 
 @pytest.mark.parametrize("line", [
     b"exit ", b" exit", b"EXIT", b"Exit", b"exited", b"exit/", b"GET/exit/s",
+    b"ex", b"", b"exit\0",
 ], ids=repr)
 def test_a_line_that_only_contains_exit_is_a_request(server, line):
     request, reply = server.probe
     with server.client() as c:
         reply_line(c, line, "Only the line exit, exactly, ends the session "
-                   "(case counts): this line is a request and gets a reply.")
+                   "(case counts; a line is its bytes, up to its '\\n', not a C "
+                   "string): this line is a request and gets a reply.")
         expect(c, request, reply, "The connection still answers requests.")
 
 

@@ -3,12 +3,13 @@
 `COUNT/<status>`, with exactly one '/' (the status may be empty and is not
 used), gets the number of tasks in the list, in decimal: `3` at start.
 `COUNT` in any other shape gets a line that starts with `error: ` and
-names the form, `COUNT/<status>`. Methods are case-sensitive.
+names the form, `COUNT/<status>`. Methods are case-sensitive. A COUNT
+over 1024 bytes, or with a NUL byte, gets the error any request gets.
 """
 
 import pytest
 
-from grading import ask, expect, expect_error
+from grading import ask, check_limits, expect, expect_error
 
 WHY = "COUNT/<status> gets the number of tasks in the list: 3 at start."
 
@@ -45,3 +46,7 @@ def test_count_answers_in_order_among_other_requests(server):
         expect(c, b"GET/task_01/s\nCOUNT/s\nnope\nCOUNT/\n",
                b"see someone\r\n3\r\ndata no found\r\n3\r\n",
                "Four requests in one piece get four replies, in order.")
+
+
+def test_count_obeys_the_limits_every_request_has(server):
+    check_limits(server, b"COUNT")

@@ -14,7 +14,8 @@ longer than 255 bytes gets `error: bad file name`; a file that does not
 exist or is not a regular file (a folder, a FIFO, a symbolic link: it could
 lead out of the folder) gets `error: no such file`. FILE in any other shape
 gets an error that names `FILE/<name>/<status>`. Every error is one line
-that starts with `error: `, and the connection stays usable.
+that starts with `error: `, and the connection stays usable. A FILE over
+1024 bytes, or with a NUL byte, gets the error any request gets.
 """
 
 import hashlib
@@ -22,7 +23,8 @@ import os
 
 import pytest
 
-from grading import assert_refused, ask, expect, expect_error, socket_dir  # noqa: F401
+from grading import (assert_refused, ask, check_limits, expect, expect_error,  # noqa: F401
+                     socket_dir)
 from harness import in_parallel
 
 HELLO = b"hello, world\n"
@@ -87,26 +89,34 @@ def test_the_connection_goes_on_after_a_file(server):
                "after a FILE get their replies, in order.")
 
 
-@pytest.mark.parametrize("name", [b"..", b".", b".hidden", b"link", b"n" * 256],
-                         ids=repr)
-def test_a_name_that_could_leave_the_folder_is_refused(server, name):
+BAD_NAME, NO_FILE = b"error: bad file name", b"error: no such file"
+
+
+@pytest.mark.parametrize("name,says", [
+    (b"..", BAD_NAME), (b".", BAD_NAME), (b".hidden", BAD_NAME),
+    (b"n" * 256, BAD_NAME), (b"link", NO_FILE),
+], ids=lambda value: repr(value[:20]))
+def test_a_name_that_could_leave_the_folder_is_refused(server, name, says):
     with server.client() as c:
-        expect_error(c, b"FILE/" + name + b"/s", None,
+        expect_error(c, b"FILE/" + name + b"/s", says,
                      "The server must not send a file from outside its "
-                     "folder: a name that starts with '.', a symbolic link "
-                     "(this one leads out of the folder) or a name over 255 "
-                     "bytes gets a line that starts with 'error: '.")
+                     "folder: a name that starts with '.' or is over 255 "
+                     "bytes gets 'error: bad file name'; a symbolic link "
+                     "(this one leads out of the folder) is not a regular "
+                     "file: 'error: no such file'.")
         ask(c, b"GET/task_01/s", b"see someone\r\n",
             "The connection stays usable after the error.")
 
 
-@pytest.mark.parametrize("name", [b"missing", b"a folder", b"fifo"], ids=repr)
+@pytest.mark.parametrize("name", [b"missing", b"a folder", b"fifo", b"n" * 255],
+                         ids=lambda value: repr(value[:20]))
 def test_a_missing_or_special_file_gets_an_error(server, name):
     with server.client() as c:
-        expect_error(c, b"FILE/" + name + b"/s", None,
-                     "Only regular files are sent: a missing file, a folder "
-                     "or a FIFO gets a line that starts with 'error: ' (and "
-                     "opening a FIFO must not wait for a writer: O_NONBLOCK).")
+        expect_error(c, b"FILE/" + name + b"/s", NO_FILE,
+                     "Only regular files are sent: a missing file (a name of "
+                     "255 bytes is a name), a folder or a FIFO gets 'error: "
+                     "no such file' (and opening a FIFO must not wait for a "
+                     "writer: O_NONBLOCK).")
         ask(c, b"GET/task_01/s", b"see someone\r\n",
             "The connection stays usable after the error.")
 
@@ -137,8 +147,12 @@ def test_without_FILE_DIR_files_come_from_the_current_folder(start, folder):
             "Without FILE_DIR, the server serves the folder it was started in.")
 
 
+def test_file_obeys_the_limits_every_request_has(server):
+    check_limits(server, b"FILE")
+
+
 def test_a_FILE_DIR_that_is_not_a_folder_is_a_bad_argument(binary, folder):
-    for path in [os.path.join(folder, "hello.txt"), os.path.join(folder, "nope")]:
+    for path in [os.path.join(folder, "hello.txt"), os.path.join(folder, "nope"), ""]:
         assert_refused(binary, ["0"], {"FILE_DIR": path}, 2,
                        "FILE_DIR must name a folder the server can open: "
                        "anything else is a bad argument, exit 2, found at "

@@ -4,16 +4,18 @@
 removes the task and gets `delete success`, or `no key match` if there is
 no such task. DELETE in any other shape gets an error that names
 `DELETE/<task_id>/<status>`; a task_id over 64 bytes gets an error too, as
-for GET. A deleted task's place is free again: a full list takes a new task
-once one is deleted. Deletes, like posts, are seen by every client, and
-never corrupt the list, however many clients post and delete at once.
+for GET, and so does a DELETE over 1024 bytes or with a NUL byte, as any
+request. Every other task stays, with its value. A deleted task's place is
+free again: a full list takes a new task once one is deleted. Deletes, like
+posts, are seen by every client, and never corrupt the list, however many
+clients post and delete at once.
 """
 
 import threading
 
 import pytest
 
-from grading import ask, expect, expect_error
+from grading import ask, check_limits, expect, expect_error
 from harness import in_parallel
 
 DELETED = b"delete success\r\n"
@@ -59,8 +61,10 @@ def test_a_delete_frees_a_place_in_a_full_list(server):
         ask(c, b"POST/one_more=v/s", b"submit success\r\n",
             "After a DELETE the full list has room for one new task: delete "
             "must free the task's place, not only hide it.")
-        ask(c, b"GET/one_more/s", b"v\r\n", "GET finds the new task.")
-        ask(c, b"GET/k1023/s", b"v\r\n", "The tasks after the deleted one stay.")
+        kept = [b"k%d" % i for i in range(3, 1024) if i != 500] + [b"one_more"]
+        expect(c, b"".join(b"GET/%s/s\n" % k for k in kept), b"v\r\n" * len(kept),
+               "Every task but the deleted one stays, with its value: the "
+               "first, the last, and the one posted after the DELETE.")
 
 
 @pytest.mark.parametrize("request_", [
@@ -75,11 +79,19 @@ def test_delete_in_a_wrong_shape_gets_an_error_and_deletes_nothing(server, reque
         ask(c, b"GET/task_01/s", b"see someone\r\n", "Nothing was deleted.")
 
 
-def test_a_task_id_over_64_bytes_gets_an_error(server):
+def test_a_task_id_of_64_bytes_is_deleted_and_one_over_gets_an_error(server):
     with server.client() as c:
+        ask(c, b"POST/" + b"i" * 64 + b"=v/s", b"submit success\r\n",
+            "A task_id of 64 bytes is a task_id.")
+        ask(c, b"DELETE/" + b"i" * 64 + b"/s", DELETED,
+            "DELETE takes a task_id of 64 bytes, as GET and POST do.")
         expect_error(c, b"DELETE/" + b"i" * 65 + b"/s", b"task_id",
                      "A task_id over 64 bytes gets an error (one that says "
                      "task_id), as in a GET or a POST.")
+
+
+def test_delete_obeys_the_limits_every_request_has(server):
+    check_limits(server, b"DELETE")
 
 
 def test_delete_is_case_sensitive(server):

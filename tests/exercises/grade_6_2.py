@@ -8,9 +8,11 @@ file that cannot be read, or a line that is not `task_id=value` within the
 limits (a task_id of 1 to 64 bytes, a value of at most 256, one '='), stops
 the server at start with exit status 1. After every POST that changed the
 list, and before its reply, the whole list is written to the file, so that
-`submit success` means the task survives even a crash (SIGKILL). If it
-cannot be written the reply starts with `error: `. An empty TODO_FILE is a
-bad argument (exit 2). Without TODO_FILE nothing is read or written.
+`submit success` means the task survives even a crash (SIGKILL). The file
+is replaced, never rewritten in place: a new file takes its name, and no
+other file is left beside it. If it cannot be written the reply starts
+with `error: `. An empty TODO_FILE is a bad argument (exit 2). Without
+TODO_FILE nothing is read or written.
 """
 
 import os
@@ -18,7 +20,8 @@ import signal
 
 import pytest
 
-from grading import ask, assert_refused, check, expect, show, socket_dir  # noqa: F401
+from grading import (ask, assert_refused, check, expect, expect_error, show,  # noqa: F401
+                     socket_dir)
 from harness import in_parallel
 
 SAVED = b"submit success\r\n"
@@ -70,6 +73,25 @@ def test_the_file_holds_one_line_per_task_in_order(start_kept, list_file):
           got="no file" if got is None else f"the file {show(got)}")
 
 
+def test_each_save_replaces_the_file_and_leaves_nothing_beside_it(
+        start_kept, list_file, socket_dir):
+    server = start_kept()
+    with server.client() as c:
+        ask(c, b"POST/task_04=first/s", SAVED, "POST stores a task.")
+        before = os.stat(list_file).st_ino
+        ask(c, b"POST/task_04=second/s", SAVED, "POST stores a task.")
+    after = os.stat(list_file).st_ino
+    check(after != before, "A save writes a new file, then renames it over "
+          "the old one: a crash in the middle of a write then leaves the old "
+          "list whole. Rewriting the file in place (fopen \"w\" on TODO_FILE "
+          "itself) can leave half a list.", sent=b"POST/task_04=second/s\n",
+          expected="a new file at TODO_FILE (a new inode)",
+          got=f"the same file, rewritten (inode {after})")
+    check(os.listdir(socket_dir) == ["todo.txt"], "No temporary file is left "
+          "beside TODO_FILE once a save is done.", expected="only todo.txt",
+          got=str(sorted(os.listdir(socket_dir))))
+
+
 def test_the_latest_value_and_an_empty_value_survive_a_restart(start_kept):
     server = start_kept()
     with server.client() as c:
@@ -118,6 +140,17 @@ def test_an_empty_file_is_an_empty_list(start_kept, list_file):
             "not added to it.")
 
 
+def test_a_file_at_the_limits_is_read(start_kept, list_file):
+    with open(list_file, "wb") as f:
+        f.write(b"i" * 64 + b"=" + b"v" * 256 + b"\nk=\n")
+    server = start_kept()
+    with server.client() as c:
+        ask(c, b"GET/" + b"i" * 64 + b"/s", b"v" * 256 + b"\r\n",
+            "A task_id of 64 bytes and a value of 256 are within the limits: "
+            "such a line is a task.")
+        ask(c, b"GET/k/s", b"\r\n", "An empty value is a value.")
+
+
 def test_without_the_file_the_list_starts_with_the_three_tasks(start_kept):
     server = start_kept()
     with server.client() as c:
@@ -157,6 +190,25 @@ def test_a_line_that_is_not_a_task_stops_the_server(binary, list_file, content):
                    f"task_id=value within the limits means the file is not "
                    f"a list. The server must not start (exit 1), rather than "
                    f"serve a list it could not read or overwrite the file.")
+
+
+def test_a_TODO_FILE_that_cannot_be_read_stops_the_server(binary, socket_dir):
+    assert_refused(binary, ["0"], {"TODO_FILE": socket_dir}, 1,
+                   "TODO_FILE names a folder, which cannot be read as a list: "
+                   "the server must not start (exit 1).")
+
+
+def test_a_list_that_cannot_be_saved_gets_an_error(start, socket_dir):
+    path = os.path.join(socket_dir, "no folder", "todo.txt")
+    server = start("0", env={"TODO_FILE": path})
+    with server.client() as c:
+        ask(c, b"GET/task_01/s", b"see someone\r\n", "TODO_FILE does not "
+            "exist: the list starts with the three first tasks.")
+        expect_error(c, b"POST/task_04=v/s", None,
+                     "TODO_FILE is in a folder that does not exist, so the "
+                     "list cannot be saved: the POST's reply must say so, "
+                     "with a line that starts with 'error: ', rather than "
+                     "'submit success'.")
 
 
 def test_an_empty_TODO_FILE_is_a_bad_argument(binary):

@@ -5,12 +5,14 @@ whose descriptor is past FD_SETSIZE (1024) is served like any other,
 instead of being told `error: server full`. Everything else v0.7 promises
 stays: one thread, no client can make the loop wait for it, what it holds
 for a client stays bounded, and IDLE_TIMEOUT still disconnects a silent
-client (poll() takes its timeout in milliseconds, as an int).
+client, and only a silent one, up to its largest value, 30 days (poll()
+takes its timeout in milliseconds, as an int: 30 days of them do not fit).
 """
 
 import resource
+import time
 
-from grading import fail, outcome, receive
+from grading import expect, fail, outcome, receive
 from test_robustness import (  # noqa: F401  (v0.7's promises, kept)
     test_silent_client_is_dropped_while_a_talking_one_stays,
 )
@@ -59,3 +61,17 @@ def test_1100_clients_at_once_are_all_served(start):
             c.close()
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     server.assert_serves()
+
+
+def test_with_a_30_day_IDLE_TIMEOUT_no_client_is_dropped_early(start):
+    server = start("0", env={"IDLE_TIMEOUT": "2592000"})
+    request, reply = server.probe
+    why = ("IDLE_TIMEOUT=2592000 is 30 days: no client may be dropped now. In "
+           "milliseconds that is 2592000000, more than an int holds (at most "
+           "2147483647): compute it in a long long, and give poll() at most "
+           "INT_MAX.")
+    with server.client() as idle, server.client() as talking:
+        for _ in range(5):
+            expect(talking, request, reply, "A client that talks is kept. " + why)
+            time.sleep(0.2)  # the client's pace, not a wait for the server
+        expect(idle, request, reply, "A client silent for a second is kept. " + why)

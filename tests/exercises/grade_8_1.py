@@ -1,16 +1,21 @@
 """Exercise 8.1 (v0.8-fork): a pool of pre-forked workers.
 
 The environment variable WORKERS (a whole number from 1 to 1024, default
-4; anything else is a bad argument, exit 2) sets the size of the pool. At
+4, written in digits only, as IDLE_TIMEOUT; anything else is a bad
+argument, exit 2) sets the size of the pool. At
 start the server forks WORKERS worker processes; each one accepts a client,
 serves it to the end, and accepts the next. The parent forks no process per
 client: it only replaces a worker that dies. So the server is always the
 parent plus WORKERS processes, however many clients come; a client that
 comes while every worker is busy waits in the backlog, and is served when
-one is free. The list is shared as in v0.8, and a stop leaves no process.
+one is free. The list is shared as in v0.8, and a stop (SIGINT, SIGTERM)
+leaves no process. No process spins: the parent sleeps until a worker
+dies, and a worker whose accept fails for want of descriptors pauses
+before it tries again, as v0.8 does.
 """
 
 import os
+import resource
 import signal
 import threading
 import time
@@ -18,7 +23,8 @@ import time
 import pytest
 
 from grading import assert_refused, ask, check, expect, fail
-from harness import TIMEOUT, children, in_parallel, proc_stat, wait_until
+from harness import (TIMEOUT, children, describe_status, in_parallel, proc_stat,
+                     wait_until)
 
 WORKERS = 3
 
@@ -161,14 +167,16 @@ def test_a_post_is_seen_through_another_worker(server):
             "worker is still busy with it, sees the POST: the list is shared.")
 
 
-def test_a_stop_leaves_no_process(server):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT],
+                         ids=lambda s: s.name)
+def test_a_stop_leaves_no_process(server, sig):
     busy = served(server, WORKERS)
     workers = live(server)
-    status = server.stop()
+    status = server.stop(sig)
     for c in busy:
         c.close()
-    check(status == 0, "SIGTERM stops the server with exit status 0.",
-          expected="0", got=str(status))
+    check(status == 0, f"{sig.name} stops the server with exit status 0.",
+          expected="exit status 0", got=describe_status(status))
 
     def gone(pid):
         fields = proc_stat(pid)
@@ -177,14 +185,71 @@ def test_a_stop_leaves_no_process(server):
     try:
         wait_until(lambda: all(gone(p) for p in workers), "every worker ended")
     except AssertionError:
-        fail("SIGTERM stops the parent and every worker with it.",
+        fail(f"{sig.name} stops the parent and every worker with it.",
              expected="no worker left", got=f"still running: "
              f"{[p for p in workers if not gone(p)]}")
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "abc", "", "1025"])
+def busiest(pids, seconds=1.0):
+    """The largest share of a second in which one of the processes was
+    running or ready to run (state R), and which one: near 0 for a process
+    that sleeps, near 1 for one that spins, however busy the machine."""
+    running = dict.fromkeys(pids, 0)
+    samples = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for pid in pids:
+            fields = proc_stat(pid)
+            running[pid] += fields is not None and fields[0] == "R"
+        samples += 1
+        time.sleep(0.01)  # the pace of the samples, not a wait for an event
+    pid = max(running, key=running.get)
+    return running[pid] / samples, pid
+
+
+def lowest_free_descriptor(pid):
+    taken = {int(fd) for fd in os.listdir(f"/proc/{pid}/fd")}
+    return min(set(range(len(taken) + 1)) - taken)
+
+
+def test_no_process_spins_while_the_workers_are_out_of_descriptors(server):
+    request, reply = server.probe
+    workers = pool(server)
+    limits = {}
+    try:
+        for pid in workers:  # no descriptor left for a worker's next client
+            _, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+            limits[pid] = resource.prlimit(
+                pid, resource.RLIMIT_NOFILE, (lowest_free_descriptor(pid), hard))
+        # A worker waiting in accept has its descriptor already: one client
+        # each uses it up, and from then on their accept fails with EMFILE.
+        for c in served(server, WORKERS):
+            c.close()
+        share, pid = busiest([server.pid, *workers])
+        check(share < 0.5, "No worker can take a descriptor (accept fails "
+              "with EMFILE): no process may spin meanwhile. A worker whose "
+              "accept fails pauses before it tries again, as v0.8's "
+              "accept_client does; the parent sleeps in sigsuspend.",
+              expected="every process asleep most of the time",
+              got=f"process {pid} running in {share:.0%} of 1 s")
+        with server.client() as c:
+            c.send(request)
+            for pid, limit in limits.items():
+                resource.prlimit(pid, resource.RLIMIT_NOFILE, limit)
+            limits = {}
+            expect(c, None, reply, "Once the workers have descriptors again, "
+                   "a client is served.")
+    finally:
+        for pid, limit in limits.items():
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, limit)
+
+
+@pytest.mark.parametrize("value", [
+    "0", "-1", "abc", "", "1025", "+4", " 4", "4 ", "0x4", "99999999999999999999",
+], ids=repr)
 def test_a_bad_WORKERS_is_a_bad_argument(binary, value):
     assert_refused(binary, ["0"], {"WORKERS": value}, 2,
                    "WORKERS must be a whole number from 1 to 1024, written "
-                   "in digits: anything else is a bad argument, and the "
-                   "server exits 2 without starting.")
+                   "in digits only (no sign, no space, no hex): anything else "
+                   "is a bad argument, and the server exits 2 without "
+                   "starting, as for a bad IDLE_TIMEOUT.")

@@ -4,12 +4,13 @@ this connection.
 `WHO/<status>` (exactly one '/'; the status may be empty and is not used)
 gets the process id of the process that serves this connection, in
 decimal: in v0.8, the child forked for this client. WHO in any other shape
-gets an error that names `WHO/<status>`.
+gets an error that names `WHO/<status>`; a WHO over 1024 bytes, or with a
+NUL byte, gets the error any request gets.
 """
 
 import pytest
 
-from grading import ask, check, expect_error, reply_line
+from grading import ask, check, check_limits, expect_error, reply_line
 from harness import children, wait_until
 
 WHY = ("WHO/<status> gets the PID, in decimal, of the process that serves "
@@ -66,3 +67,7 @@ def test_who_is_case_sensitive_and_get_still_works(server):
         ask(c, b"who/s", b"data no found\r\n",
             "Methods are case-sensitive: who is not WHO.")
         ask(c, b"GET/task_01/s", b"see someone\r\n", "GET works as before.")
+
+
+def test_who_obeys_the_limits_every_request_has(server):
+    check_limits(server, b"WHO")

@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from harness import (START_TIMEOUT, TIMEOUT, Client, Server, finish_all,
-                     read_first_line, server_env)
+from harness import (SANITIZER_REPORT, START_TIMEOUT, TIMEOUT, Client, Server,
+                     describe_status, finish_all, read_first_line, server_env)
 
 
 def show(data, limit=120):
@@ -47,9 +47,14 @@ def fail(why, **details):
     pytest.fail("\n".join(lines), pytrace=False)
 
 
-def excerpt(text, lines=4):
-    """The first lines of a server's standard error."""
-    kept = text.strip().splitlines()[:lines]
+def excerpt(text, lines=6):
+    """What matters in a server's standard error: a sanitizer's report from
+    its first line (what went wrong, and where), else the last lines."""
+    report = SANITIZER_REPORT.search(text)
+    if report:
+        kept = text[text.rfind("\n", 0, report.start()) + 1:].splitlines()[:16]
+    else:
+        kept = text.strip().splitlines()[-lines:]
     return "\n".join(kept) if kept else "(nothing)"
 
 
@@ -184,6 +189,21 @@ def expect_error(client, request, form, why):
           got=got)
 
 
+def check_limits(server, method):
+    """A request of a new method obeys the limits every request has: over
+    1024 bytes, or with a NUL byte, it gets the error any request gets."""
+    over = method + b"/" + b"s" * (1024 - len(method)) + b"/s"
+    with server.client() as c:
+        for request, says in [(over, b"1024"), (method + b"/st\0tus/s", b"NUL")]:
+            expect_error(c, request, says,
+                         f"The limits every request has come first, for "
+                         f"{method.decode()} too: a request over 1024 bytes, "
+                         f"or one that holds a NUL byte, gets the error any "
+                         f"request gets, whatever its method.")
+        ask(c, b"GET/task_01/s", b"see someone\r\n",
+            "The connection goes on after those errors.")
+
+
 # ------------------------------------------------------------------ starts
 
 
@@ -208,11 +228,13 @@ def assert_refused(binary, args, env, status, why):
         try:
             code = proc.wait(TIMEOUT)
         except subprocess.TimeoutExpired:
-            code = "still running"
+            code = None
         check(code == status, why, ran=command(args, env),
-              expected=f"exit status {status}", got=f"exit status {code}",
+              expected=f"exit status {status}",
+              got=describe_status(code) if code is not None else
+              f"still running after {TIMEOUT:g} s",
               stderr=excerpt(proc.stderr.read().decode(errors="replace"))
-              if code != "still running" else None)
+              if code is not None else None)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -227,12 +249,12 @@ def listening_path(line):
 
 
 class UnixServer(Server):
-    """A server started as `server 0 PATH`, whose `listening on` line names
-    a path instead of ADDRESS:PORT."""
+    """A server started as `server PORT PATH`, whose `listening on` line
+    names a path instead of ADDRESS:PORT."""
 
-    def __init__(self, binary, features, path, env=None):
+    def __init__(self, binary, features, path, env=None, port="0"):
         self.path = path
-        self.launch(features, [binary, "0", path], env)
+        self.launch(features, [binary, port, path], env)
         if listening_path(self.line) != path:
             try:  # no line at all: it has exited, or is about to
                 status = self.proc.wait(1)
@@ -241,9 +263,9 @@ class UnixServer(Server):
             self.kill()
             fail("Given a path for ADDRESS, the server listens on a Unix "
                  "socket there and prints one line naming it.",
-                 ran=command(["0", path], env),
+                 ran=command([port, path], env),
                  expected=f"the line {show(f'listening on {path}'.encode())}",
-                 got=self.line or (f"no line: it exited with status {status}"
+                 got=self.line or (f"no line: {describe_status(status)}"
                                    if status is not None else
                                    f"no line within {START_TIMEOUT:g} s"),
                  stderr=excerpt(self.stderr()))
@@ -271,11 +293,12 @@ def socket_dir():
 
 @pytest.fixture
 def start_unix(binary, features):
-    """start_unix(path) -> a running `server 0 PATH`, stopped afterwards."""
+    """start_unix(path) -> a running `server 0 PATH` (or PORT: port),
+    stopped afterwards."""
     servers = []
 
-    def start_unix(path, env=None):
-        server = UnixServer(binary, features, path, env)
+    def start_unix(path, env=None, port="0"):
+        server = UnixServer(binary, features, path, env, port)
         servers.append(server)
         return server
 
