@@ -58,6 +58,10 @@ jobs:
     if: github.actor != 'github-classroom[bot]'
     steps:
       - uses: actions/checkout@v4
+      # The grades of v0.3 to v0.6 run under ThreadSanitizer, which cannot
+      # place its shadow memory when the kernel randomizes addresses with
+      # more than 30 bits, as this runner's does.
+      - run: sudo sysctl -w vm.mmap_rnd_bits=28
 """
 
 
