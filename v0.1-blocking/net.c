@@ -5,6 +5,7 @@
 #include "net.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,6 +17,20 @@
 #define DEFAULT_ADDRESS "127.0.0.1"
 #define DEFAULT_IDLE_TIMEOUT 60
 #define MAX_IDLE_TIMEOUT 2592000 /* 30 days */
+
+/* Started with a standard descriptor closed (`./server <&- 2>&-`), the
+ * listener and the first client would take its number: the log, written to
+ * descriptor 2, would then go to a client. open() takes the lowest free
+ * number, so /dev/null fills each closed one in turn. */
+void reserve_standard_descriptors(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) == -1 && open("/dev/null", O_RDWR) != fd) {
+            perror("open /dev/null");
+            exit(1);
+        }
+    }
+}
 
 static void usage(FILE *out)
 {

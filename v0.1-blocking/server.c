@@ -116,6 +116,7 @@ int main(int argc, char **argv)
     struct options opts;
     int listener;
 
+    reserve_standard_descriptors();
     parse_options(argc, argv, &opts);
     handle_signals();
     listener = open_listener(&opts);

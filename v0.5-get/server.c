@@ -175,6 +175,7 @@ int main(int argc, char **argv)
     struct options opts;
     int listener;
 
+    reserve_standard_descriptors();
     parse_options(argc, argv, &opts);
     todo_init(&todo);
     handle_signals();

@@ -298,6 +298,7 @@ int main(int argc, char **argv)
     struct options opts;
     int listener;
 
+    reserve_standard_descriptors();
     parse_options(argc, argv, &opts);
     todo = share_memory(sizeof *todo);
     lock_fd = open_lock_file();

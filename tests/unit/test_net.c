@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -151,6 +153,31 @@ START_TEST(read_some_waits_on_through_signals)
 }
 END_TEST
 
+static bool same_file(int fd, const struct stat *file)
+{
+    struct stat st;
+
+    return fstat(fd, &st) == 0 && st.st_dev == file->st_dev &&
+           st.st_ino == file->st_ino;
+}
+
+/* Check runs each test in a process of its own: closing 0 and 2 here
+ * touches nothing else. */
+START_TEST(reserve_standard_descriptors_puts_dev_null_on_the_closed_ones)
+{
+    struct stat dev_null, out;
+
+    ck_assert_int_eq(stat("/dev/null", &dev_null), 0);
+    ck_assert_int_eq(fstat(1, &out), 0);
+    close(0);
+    close(2);
+    reserve_standard_descriptors();
+    ck_assert(same_file(0, &dev_null));
+    ck_assert(same_file(1, &out));
+    ck_assert(same_file(2, &dev_null));
+}
+END_TEST
+
 /* parse_options with these arguments and IDLE_TIMEOUT (NULL: unset). */
 static struct options parse(const char *a1, const char *a2, const char *idle)
 {
@@ -225,6 +252,7 @@ Suite *net_suite(void)
     tcase_add_test(io, write_all_to_a_closed_peer_fails_with_EPIPE);
     tcase_add_test(io, read_some_returns_what_has_arrived_without_waiting_for_more);
     tcase_add_test(io, read_some_waits_on_through_signals);
+    tcase_add_test(io, reserve_standard_descriptors_puts_dev_null_on_the_closed_ones);
     suite_add_tcase(s, io);
 
     tcase_add_test(options, options_default_to_port_9000_on_127_0_0_1_and_60_seconds);
