@@ -4,9 +4,11 @@
 
 #include "net.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +71,18 @@ static bool parse_number(const char *text, long max, long *value)
     return true;
 }
 
+/* A dotted quad of four decimal parts, or IPv6 text, as inet_pton reads
+ * them. getaddrinfo would also take inet_aton's old forms: "0" (which is
+ * 0.0.0.0, every interface), "127.1", "0x7f000001", and "01.02.03.04",
+ * read as octal. */
+static bool is_numeric_address(const char *text)
+{
+    unsigned char address[sizeof(struct in6_addr)];
+
+    return inet_pton(AF_INET, text, address) == 1 ||
+           inet_pton(AF_INET6, text, address) == 1;
+}
+
 void parse_options(int argc, char **argv, struct options *opts)
 {
     const char *idle = getenv("IDLE_TIMEOUT");
@@ -86,6 +100,8 @@ void parse_options(int argc, char **argv, struct options *opts)
     opts->address = argc > 2 ? argv[2] : DEFAULT_ADDRESS;
     if (!parse_number(opts->port, 65535, &number))
         bad_argument("port", opts->port);
+    if (!is_numeric_address(opts->address))
+        bad_argument("address", opts->address);
     opts->idle_timeout = DEFAULT_IDLE_TIMEOUT;
     if (idle != NULL) {
         if (!parse_number(idle, MAX_IDLE_TIMEOUT, &number) || number == 0)

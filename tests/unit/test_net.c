@@ -224,6 +224,24 @@ START_TEST(bad_port_exits_2)
 }
 END_TEST
 
+static const char *bad_addresses[] = {
+    "", "localhost", "1.2.3.4.5", "::1::2", "256.0.0.1",
+    "0", "127.1", "0x7f000001", "01.02.03.04", /* inet_aton's old forms */
+};
+
+START_TEST(bad_address_exits_2)
+{
+    parse("0", bad_addresses[_i], NULL);
+}
+END_TEST
+
+START_TEST(options_take_the_addresses_of_every_interface)
+{
+    ck_assert_str_eq(parse("0", "0.0.0.0", NULL).address, "0.0.0.0");
+    ck_assert_str_eq(parse("0", "::", NULL).address, "::");
+}
+END_TEST
+
 static const char *bad_idle_timeouts[] = {"", "0", "-1", "1.5", " 5", "abc",
                                           "2592001"};
 
@@ -259,6 +277,9 @@ Suite *net_suite(void)
     tcase_add_test(options, options_take_port_address_and_idle_timeout);
     tcase_add_loop_exit_test(options, bad_port_exits_2, 2, 0,
                              sizeof bad_ports / sizeof bad_ports[0]);
+    tcase_add_loop_exit_test(options, bad_address_exits_2, 2, 0,
+                             sizeof bad_addresses / sizeof bad_addresses[0]);
+    tcase_add_test(options, options_take_the_addresses_of_every_interface);
     tcase_add_loop_exit_test(options, bad_idle_timeout_exits_2, 2, 0,
                              sizeof bad_idle_timeouts / sizeof bad_idle_timeouts[0]);
     tcase_add_exit_test(options, help_exits_0, 0);
