@@ -209,8 +209,11 @@ ssize_t read_some(int fd, void *buf, size_t size)
     return n;
 }
 
-/* write() may take fewer bytes than it was given (a signal, a send timeout,
- * a full buffer), so this loops until every byte is taken or one fails. */
+/* On a blocking socket a full buffer makes write() wait. It returns fewer
+ * bytes than it was given when a signal or the send timeout (SO_SNDTIMEO)
+ * ends the wait after some bytes went, or at once on a non-blocking socket.
+ * So this loops until every byte is taken or a write fails; each write
+ * waits a whole timeout of its own. */
 int write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
