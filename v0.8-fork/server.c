@@ -40,8 +40,11 @@ static struct todo_list *todo;
 
 /* The lock on this file guards the list. An fcntl lock works between
  * processes on every Unix, and the kernel lets it go when its holder dies,
- * even by a crash. A process-shared mutex would stay locked after such a
- * crash, and it is an option of POSIX that macOS does not offer. */
+ * even by a crash: a dead child never locks the others out. A
+ * process-shared mutex would stay locked after such a crash unless it is
+ * robust (pthread_mutexattr_setrobust), which macOS does not offer. The
+ * lock undoes nothing the dead child half did: todo.c makes each change
+ * so that a crash cannot tear it. */
 static int lock_fd;
 
 /* Every child still running (0 marks a free slot), so that a stop can take
