@@ -114,9 +114,10 @@ class Server:
         self.features = features
         self.probe = probe(features)
         self.log = tempfile.TemporaryFile()
+        popen.setdefault("stderr", self.log)  # a test may give its own
         self.proc = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=self.log, env=server_env(env), **popen)
+            env=server_env(env), **popen)
         self.stopped = False
         self.line = read_first_line(self.proc.stdout, START_TIMEOUT)
 
