@@ -63,6 +63,20 @@ def probe(features):
     return b"GET/task_01/status\n", b"see someone\r\n"
 
 
+def long_reply(server):
+    """A request whose reply is long, and that reply: so that the replies
+    to a few MiB of requests fill every buffer between server and client."""
+    if "post" in server.features:
+        value = b"v" * 256
+        with server.client() as c:
+            c.send(b"POST/long=" + value + b"/s\n")
+            assert c.line() == b"submit success\r\n"
+        return b"GET/long/s\n", value + b"\r\n"
+    if "list" in server.features:
+        return b"\n", LIST_REPLY
+    return server.probe
+
+
 # ---------------------------------------------------------------- servers
 
 

@@ -85,6 +85,38 @@ def test_a_crashed_child_takes_down_only_its_own_client(server):
     wait_until(lambda: children(server.pid) == {}, "every child reaped")
 
 
+def test_sigterm_to_one_child_ends_that_child_only(server):
+    """A child that kept the parent's handler would run stop() with its
+    copy of the table, and kill the children forked before it."""
+    request, reply = server.probe
+    before = live(server.pid)
+    with server.client() as older:
+        older.send(request)
+        assert older.line() == reply
+        (older_child,) = live(server.pid) - before
+        with server.client() as younger:
+            younger.send(request)
+            assert younger.line() == reply
+            (younger_child,) = live(server.pid) - before - {older_child}
+            os.kill(younger_child, signal.SIGTERM)
+            assert younger.wait_closed() == b""
+        older.send(request)
+        assert older.line() == reply
+
+
+def test_more_than_1024_clients_one_after_another_are_all_served(server):
+    """The table holds 1024 children: a slot that reap() did not free
+    would be lost for good, and the 1025th client refused."""
+    if server.wrapped:
+        pytest.skip("1100 children take a minute under Valgrind, and reap() "
+                    "allocates nothing for it to check")
+    request, reply = server.probe
+    for i in range(1100):
+        with server.client() as c:
+            c.send(request)
+            assert c.line() == reply, f"client {i}"
+
+
 @pytest.mark.stages("post")
 def test_a_child_killed_in_the_middle_of_posts_leaves_the_list_usable(server):
     """The lock is let go by the kernel when its holder dies, so a child
