@@ -15,6 +15,7 @@ import socket
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -301,6 +302,28 @@ class Client:
 
     def close(self):
         self.sock.close()
+
+
+TCP_ESTABLISHED = 1  # tcp_state() of an open connection, linux/tcp.h
+
+
+def tcp_state(client):
+    """The connection's TCP state, as the kernel keeps it: a client can see
+    that the server has dropped it without reading anything."""
+    return client.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
+
+
+def send_without_reading(client, request):
+    """Sends requests from a thread of its own, reading no reply, until
+    the connection breaks or a send waits TIMEOUT seconds."""
+    def send():
+        try:
+            while True:
+                client.send(request * 1000)
+        except OSError:
+            pass
+
+    threading.Thread(target=send, daemon=True).start()
 
 
 def in_parallel(n, work):

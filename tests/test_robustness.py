@@ -6,15 +6,12 @@ is alive and stops cleanly). More misbehaving clients, resets and running
 out of descriptors among them, are in test_faults.py.
 """
 
-import socket
-import threading
 import time
 
 import pytest
 
-from harness import long_reply, wait_until
-
-TCP_ESTABLISHED = 1  # the first byte of TCP_INFO, linux/tcp.h
+from harness import (TCP_ESTABLISHED, long_reply, send_without_reading,
+                     tcp_state, wait_until)
 
 
 def test_silent_client_is_disconnected_after_IDLE_TIMEOUT(start):
@@ -49,25 +46,6 @@ def test_silent_client_is_dropped_while_a_talking_one_stays(start):
             assert talker.recv_exactly(len(reply)) == reply
             time.sleep(0.3)  # the client's pace, not a wait for the server
         assert silent.wait_closed() == b""
-
-
-def tcp_state(client):
-    """The connection's TCP state, as the kernel keeps it: a client can see
-    that the server has dropped it without reading anything."""
-    return client.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
-
-
-def send_without_reading(client, request):
-    """Sends requests from a thread of its own, reading no reply, until
-    the connection breaks or a send waits TIMEOUT seconds."""
-    def send():
-        try:
-            while True:
-                client.send(request * 1000)
-        except OSError:
-            pass
-
-    threading.Thread(target=send, daemon=True).start()
 
 
 @pytest.mark.stages("!once")
