@@ -61,7 +61,7 @@ class UnreadLog:
 
 def in_pipe_write(pid):
     """Whether a thread of the process, or of a child of it, sleeps in the
-    kernel's pipe_write (anon_pipe_write since Linux 6.15): waits for room
+    kernel's pipe_write (anon_pipe_write in recent kernels): waits for room
     in a full pipe."""
     return any(wchan.endswith("pipe_write") for wchan in wchans(pid))
 
