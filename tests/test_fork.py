@@ -67,20 +67,26 @@ def test_sigterm_with_10_clients_connected_leaves_no_process(server):
         assert c.wait_closed() == b""
 
 
+def served_with_its_child(server):
+    """A new client, answered once, and the PID of the child serving it."""
+    request, reply = server.probe
+    before = live(server.pid)
+    client = server.client()
+    client.send(request)
+    assert client.line() == reply
+    (child,) = live(server.pid) - before
+    return client, child
+
+
 def test_a_crashed_child_takes_down_only_its_own_client(server):
     request, reply = server.probe
-    before = set(live(server.pid))
-    with server.client() as victim:
-        victim.send(request)
-        assert victim.line() == reply
-        (child,) = live(server.pid) - before
-        with server.client() as other:
-            other.send(request)
-            assert other.line() == reply
-            os.kill(child, signal.SIGKILL)  # as a crash would
-            assert victim.wait_closed() == b""
-            other.send(request)
-            assert other.line() == reply
+    victim, child = served_with_its_child(server)
+    other, _ = served_with_its_child(server)
+    with victim, other:
+        os.kill(child, signal.SIGKILL)  # as a crash would
+        assert victim.wait_closed() == b""
+        other.send(request)
+        assert other.line() == reply
     server.assert_serves()
     wait_until(lambda: children(server.pid) == {}, "every child reaped")
 
@@ -89,17 +95,11 @@ def test_sigterm_to_one_child_ends_that_child_only(server):
     """A child that kept the parent's handler would run stop() with its
     copy of the table, and kill the children forked before it."""
     request, reply = server.probe
-    before = live(server.pid)
-    with server.client() as older:
-        older.send(request)
-        assert older.line() == reply
-        (older_child,) = live(server.pid) - before
-        with server.client() as younger:
-            younger.send(request)
-            assert younger.line() == reply
-            (younger_child,) = live(server.pid) - before - {older_child}
-            os.kill(younger_child, signal.SIGTERM)
-            assert younger.wait_closed() == b""
+    older, _ = served_with_its_child(server)
+    younger, child = served_with_its_child(server)
+    with older, younger:
+        os.kill(child, signal.SIGTERM)
+        assert younger.wait_closed() == b""
         older.send(request)
         assert older.line() == reply
 

@@ -59,9 +59,9 @@ def test_clients_sending_a_byte_before_each_timeout_hold_every_place(
     n, popen = places(features)
     server = start("0", env={"IDLE_TIMEOUT": str(IDLE)}, **popen)
     if server.wrapped and n > 1:
-        pytest.skip("under Valgrind, which keeps descriptors of its own and "
-                    "closes the connections it accepts past the limit, 1024 "
-                    "children would take gigabytes")
+        pytest.skip("Valgrind keeps descriptors of its own and closes what "
+                    "it accepts past the limit; 1024 children under it "
+                    "would take gigabytes")
     request, reply = server.probe
     tricklers = [server.client() for _ in range(n)]
     try:
