@@ -20,15 +20,18 @@ from harness import (TCP_ESTABLISHED, long_reply, send_without_reading,
 
 IDLE = 1         # IDLE_TIMEOUT, in seconds
 PACE = IDLE / 2  # a trickling client acts this often: before each timeout
-HELD = 3 * IDLE  # how long the tests watch them
+# How long the tests watch: past the time a silent client is dropped
+# (IDLE), and a client that never reads (up to two writes' timeouts).
+SENDERS_HELD = 2 * IDLE
+READER_HELD = 3 * IDLE
 DESCRIPTORS = 32  # RLIMIT_NOFILE of the threaded and select() stages here
 MAX_CHILDREN = 1024  # v0.8's table
 
 
-def trickle(clients, act):
-    """Calls act(client) for each client every PACE seconds, for HELD
-    seconds."""
-    end = time.monotonic() + HELD
+def trickle(clients, act, seconds):
+    """Calls act(client) for each client every PACE seconds, for this
+    long."""
+    end = time.monotonic() + seconds
     while time.monotonic() < end:
         for c in clients:
             act(c)
@@ -67,7 +70,7 @@ def test_clients_sending_a_byte_before_each_timeout_hold_every_place(
     try:
         with server.client() as late:
             late.send(request)
-            trickle(tricklers, send_a_byte)
+            trickle(tricklers, send_a_byte, SENDERS_HELD)
             assert all(tcp_state(c) == TCP_ESTABLISHED for c in tricklers)
             if "fork" in features:  # the table is full: closed, unanswered
                 assert late.wait_closed() == b""
@@ -98,6 +101,6 @@ def test_a_client_reading_a_little_before_each_timeout_holds_its_writer(start):
     request, _ = long_reply(server)
     with server.client() as reader:
         send_without_reading(reader, request)
-        trickle([reader], read_what_came)
+        trickle([reader], read_what_came, READER_HELD)
         assert tcp_state(reader) == TCP_ESTABLISHED
     server.assert_serves()
