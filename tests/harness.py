@@ -15,6 +15,7 @@ import socket
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -63,6 +64,20 @@ def probe(features):
     return b"GET/task_01/status\n", b"see someone\r\n"
 
 
+def long_reply(server):
+    """A request whose reply is long, and that reply: so that the replies
+    to a few MiB of requests fill every buffer between server and client."""
+    if "post" in server.features:
+        value = b"v" * 256
+        with server.client() as c:
+            c.send(b"POST/long=" + value + b"/s\n")
+            assert c.line() == b"submit success\r\n"
+        return b"GET/long/s\n", value + b"\r\n"
+    if "list" in server.features:
+        return b"\n", LIST_REPLY
+    return server.probe
+
+
 # ---------------------------------------------------------------- servers
 
 
@@ -71,6 +86,7 @@ def server_env(extra=None):
     for name, value in SANITIZER_OPTIONS.items():
         env.setdefault(name, value)
     env.pop("IDLE_TIMEOUT", None)
+    env.pop("CRASH_AT", None)  # v0.8's crash points: see tests/crash/crash.mk
     env.update(extra or {})
     return env
 
@@ -125,9 +141,10 @@ class Server:
         self.features = features
         self.probe = probe(features)
         self.log = tempfile.TemporaryFile()
+        popen.setdefault("stderr", self.log)  # a test may give its own
         self.proc = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=self.log, env=server_env(env), **popen)
+            env=server_env(env), **popen)
         self.stopped = False
         self.line = read_first_line(self.proc.stdout, START_TIMEOUT)
 
@@ -297,6 +314,28 @@ class Client:
 
     def close(self):
         self.sock.close()
+
+
+TCP_ESTABLISHED = 1  # tcp_state() of an open connection, linux/tcp.h
+
+
+def tcp_state(client):
+    """The connection's TCP state, as the kernel keeps it: a client can see
+    that the server has dropped it without reading anything."""
+    return client.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
+
+
+def send_without_reading(client, request):
+    """Sends requests from a thread of its own, reading no reply, until
+    the connection breaks or a send waits TIMEOUT seconds."""
+    def send():
+        try:
+            while True:
+                client.send(request * 1000)
+        except OSError:
+            pass
+
+    threading.Thread(target=send, daemon=True).start()
 
 
 def in_parallel(n, work):

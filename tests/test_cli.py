@@ -4,6 +4,7 @@ Arguments it must refuse, the `listening on` line, a port in use, the stop
 signals and a restart on the same port.
 """
 
+import os
 import re
 import signal
 import socket
@@ -17,6 +18,8 @@ BAD_ARGUMENTS = [
     ["abc"], ["65536"], ["99999999999999999999"], ["+80"], [" 80"], ["80 "],
     ["0x50"], ["-1"], [""], ["0", "localhost"], ["0", "1.2.3.4.5"],
     ["0", "::1::2"], ["0", "127.0.0.1", "extra"],
+    # inet_aton's old forms: 0.0.0.0, 127.0.0.1, 127.0.0.1, 1.2.3.4 in octal
+    ["0", "0"], ["0", "127.1"], ["0", "0x7f000001"], ["0", "01.02.03.04"],
 ]
 
 
@@ -56,6 +59,21 @@ def test_ipv6_address_is_bracketed_in_the_listening_line(start):
     server = start("0", "::1")
     assert re.fullmatch(rb"listening on \[::1\]:\d+\n", server.line)
     server.assert_serves(host="::1")
+
+
+def close_stdin_and_stderr():
+    os.close(0)
+    os.close(2)
+
+
+def test_started_with_stdin_and_stderr_closed_it_logs_nothing_to_a_client(
+        start, pytestconfig):
+    """`server <&- 2>&-`: the listener would take descriptor 0 and the first
+    client descriptor 2, where the log goes, ahead of its reply."""
+    if pytestconfig.getoption("--wrapper"):
+        pytest.skip("Valgrind will not start without descriptor 2")
+    server = start("0", preexec_fn=close_stdin_and_stderr)
+    server.assert_serves()
 
 
 def test_port_in_use_exits_1_naming_the_port(binary, server):

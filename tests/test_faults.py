@@ -22,7 +22,8 @@ import time
 
 import pytest
 
-from harness import LIST_REPLY, TIMEOUT, children, cpu_seconds, wait_until
+from harness import (LIST_REPLY, TIMEOUT, children, cpu_seconds, long_reply,
+                     wait_until)
 
 FAULTS = []
 
@@ -126,20 +127,6 @@ def sends_10_mib_without_a_newline(server):
             else:
                 assert too_long == LIST_REPLY
             assert c.line() == reply
-
-
-def long_reply(server):
-    """A request whose reply is long, and that reply: so that the replies
-    to a few MiB of requests fill every buffer between server and client."""
-    if "post" in server.features:
-        value = b"v" * 256
-        with server.client() as c:
-            c.send(b"POST/long=" + value + b"/s\n")
-            assert c.line() == b"submit success\r\n"
-        return b"GET/long/s\n", value + b"\r\n"
-    if "list" in server.features:
-        return b"\n", LIST_REPLY
-    return server.probe
 
 
 def wait_until_nothing_more_arrives(client, quiet=0.3):

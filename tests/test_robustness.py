@@ -10,6 +10,9 @@ import time
 
 import pytest
 
+from harness import (TCP_ESTABLISHED, long_reply, send_without_reading,
+                     tcp_state, wait_until)
+
 
 def test_silent_client_is_disconnected_after_IDLE_TIMEOUT(start):
     server = start("0", env={"IDLE_TIMEOUT": "1"})
@@ -43,6 +46,22 @@ def test_silent_client_is_dropped_while_a_talking_one_stays(start):
             assert talker.recv_exactly(len(reply)) == reply
             time.sleep(0.3)  # the client's pace, not a wait for the server
         assert silent.wait_closed() == b""
+
+
+@pytest.mark.stages("!once")
+def test_client_that_never_reads_is_dropped_after_IDLE_TIMEOUT(start):
+    """Its replies fill every buffer on the way, and the server's write
+    waits: SO_SNDTIMEO ends that wait. The server stopped reading, so the
+    bytes it has not read make its close a reset."""
+    server = start("0", env={"IDLE_TIMEOUT": "1"})
+    request, _ = long_reply(server)
+    with server.client() as hog:
+        began = time.monotonic()
+        send_without_reading(hog, request)
+        wait_until(lambda: tcp_state(hog) != TCP_ESTABLISHED,
+                   "the client that never reads dropped")
+        assert time.monotonic() - began >= 0.9
+    server.assert_serves()
 
 
 def test_client_that_sends_a_lot_and_closes_without_reading_survives(server):

@@ -14,6 +14,10 @@ struct options {
     int idle_timeout;    /* seconds a client may stay silent */
 };
 
+/* Opens /dev/null on each of descriptors 0, 1 and 2 that is closed, so that
+ * no socket takes their numbers; exits 1 if it cannot. main calls it first. */
+void reserve_standard_descriptors(void);
+
 /* Fills opts from argv and IDLE_TIMEOUT; on a bad argument prints the
  * usage and exits 2, on -h or --help prints it and exits 0. */
 void parse_options(int argc, char **argv, struct options *opts);

@@ -4,8 +4,11 @@
 
 #include "net.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,20 @@
 #define DEFAULT_ADDRESS "127.0.0.1"
 #define DEFAULT_IDLE_TIMEOUT 60
 #define MAX_IDLE_TIMEOUT 2592000 /* 30 days */
+
+/* Started with a standard descriptor closed (`./server <&- 2>&-`), the
+ * listener and the first client would take its number: the log, written to
+ * descriptor 2, would then go to a client. open() takes the lowest free
+ * number, so /dev/null fills each closed one in turn. */
+void reserve_standard_descriptors(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) == -1 && open("/dev/null", O_RDWR) != fd) {
+            perror("open /dev/null");
+            exit(1);
+        }
+    }
+}
 
 static void usage(FILE *out)
 {
@@ -54,6 +71,18 @@ static bool parse_number(const char *text, long max, long *value)
     return true;
 }
 
+/* A dotted quad of four decimal parts, or IPv6 text, as inet_pton reads
+ * them. getaddrinfo would also take inet_aton's old forms: "0" (which is
+ * 0.0.0.0, every interface), "127.1", "0x7f000001", and "01.02.03.04",
+ * read as octal. */
+static bool is_numeric_address(const char *text)
+{
+    unsigned char address[sizeof(struct in6_addr)];
+
+    return inet_pton(AF_INET, text, address) == 1 ||
+           inet_pton(AF_INET6, text, address) == 1;
+}
+
 void parse_options(int argc, char **argv, struct options *opts)
 {
     const char *idle = getenv("IDLE_TIMEOUT");
@@ -71,6 +100,8 @@ void parse_options(int argc, char **argv, struct options *opts)
     opts->address = argc > 2 ? argv[2] : DEFAULT_ADDRESS;
     if (!parse_number(opts->port, 65535, &number))
         bad_argument("port", opts->port);
+    if (!is_numeric_address(opts->address))
+        bad_argument("address", opts->address);
     opts->idle_timeout = DEFAULT_IDLE_TIMEOUT;
     if (idle != NULL) {
         if (!parse_number(idle, MAX_IDLE_TIMEOUT, &number) || number == 0)
@@ -178,8 +209,11 @@ ssize_t read_some(int fd, void *buf, size_t size)
     return n;
 }
 
-/* write() may take fewer bytes than it was given (a signal, a send timeout,
- * a full buffer), so this loops until every byte is taken or one fails. */
+/* On a blocking socket a full buffer makes write() wait. It returns fewer
+ * bytes than it was given when a signal or the send timeout (SO_SNDTIMEO)
+ * ends the wait after some bytes went, or at once on a non-blocking socket.
+ * So this loops until every byte is taken or a write fails; each write
+ * waits a whole timeout of its own. */
 int write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;

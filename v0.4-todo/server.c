@@ -77,8 +77,10 @@ static int accept_client(int listener)
     }
 }
 
-/* A read or write that waits longer than this fails with EAGAIN: that is
- * how a silent client gets disconnected. */
+/* A read that waits longer than this fails with EAGAIN, and so does a write
+ * that could send nothing in that time; a write that sent some bytes
+ * returns their count (socket(7)). That is how a client that sends
+ * nothing, or reads nothing, gets disconnected. */
 static void set_idle_timeout(int client, int seconds)
 {
     struct timeval limit = {seconds, 0};
@@ -175,6 +177,7 @@ int main(int argc, char **argv)
     struct options opts;
     int listener;
 
+    reserve_standard_descriptors();
     parse_options(argc, argv, &opts);
     todo_init(&todo);
     handle_signals();

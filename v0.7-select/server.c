@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #include "todo.h"
 
 #define OUTPUT_MAX 4096 /* bytes of replies a client may have waiting */
+#define LOG_LINE_MAX 256 /* bytes in a log line, the count of dropped ones too */
 
 /* The one thing every client shares. */
 static struct todo_list todo;
@@ -47,6 +49,9 @@ static int highest = -1;
 
 /* When to try accepting again after running out of descriptors, in ms. */
 static long long accept_paused_until;
+
+/* Log lines dropped since the last one written. */
+static unsigned long dropped_lines;
 
 static void stop(int sig)
 {
@@ -71,6 +76,41 @@ static void handle_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
+/* Writes a line to the log (standard error) if it can take it now, and
+ * drops it if not: a log that nobody reads, a pipe gone full, would stop
+ * the whole loop in a blocking fprintf. The next line written says how many
+ * were dropped. select() calls a pipe writable while one of its buffers (a
+ * page) is free, on Linux, and a line is far shorter than PIPE_BUF: the
+ * write takes it whole, at once. */
+static void log_line(const char *format, ...)
+{
+    char line[LOG_LINE_MAX];
+    fd_set writable;
+    struct timeval now = {0, 0};
+    va_list args;
+    int len = 0;
+
+    FD_ZERO(&writable);
+    FD_SET(STDERR_FILENO, &writable);
+    if (select(STDERR_FILENO + 1, NULL, &writable, NULL, &now) != 1) {
+        dropped_lines++;
+        return;
+    }
+    if (dropped_lines > 0)
+        len = snprintf(line, sizeof line, "%lu log lines dropped\n", dropped_lines);
+    va_start(args, format);
+    len += vsnprintf(line + len, sizeof line - (size_t)len, format, args);
+    va_end(args);
+    if (len >= (int)sizeof line) {
+        len = sizeof line;
+        line[len - 1] = '\n'; /* cut short, still a line */
+    }
+    if (write(STDERR_FILENO, line, (size_t)len) == len)
+        dropped_lines = 0;
+    else
+        dropped_lines++;
+}
+
 static long long now_ms(void)
 {
     struct timespec now;
@@ -86,7 +126,7 @@ static void set_nonblocking(int fd)
     int flags = fcntl(fd, F_GETFL);
 
     if (flags == -1 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
-        perror("fcntl O_NONBLOCK");
+        log_line("fcntl O_NONBLOCK: %s\n", strerror(errno));
 }
 
 static void add_client(int fd)
@@ -94,7 +134,7 @@ static void add_client(int fd)
     struct client *c = malloc(sizeof *c);
 
     if (c == NULL) {
-        fprintf(stderr, "client %d: out of memory\n", fd);
+        log_line("client %d: out of memory\n", fd);
         close(fd);
         return;
     }
@@ -111,7 +151,7 @@ static void add_client(int fd)
 
 static void drop_client(struct client *c)
 {
-    fprintf(stderr, "client %d: closed\n", c->fd);
+    log_line("client %d: closed\n", c->fd);
     clients[c->fd] = NULL;
     while (highest >= 0 && clients[highest] == NULL)
         highest--;
@@ -136,33 +176,29 @@ static void accept_clients(int listener)
             if (errno != EAGAIN && errno != EWOULDBLOCK) {
                 /* Out of descriptors, accept would fail at once for as
                  * long as a connection waits: pause instead of spinning. */
-                perror("accept");
+                log_line("accept: %s\n", strerror(errno));
                 accept_paused_until = now_ms() + 100;
             }
             return;
         }
         format_address((struct sockaddr *)&addr, len, from, sizeof from);
         if (fd >= FD_SETSIZE) {
-            fprintf(stderr, "client %d: from %s: over FD_SETSIZE\n", fd, from);
+            log_line("client %d: from %s: over FD_SETSIZE\n", fd, from);
             write_all(fd, "error: server full\r\n", 20);
             close(fd);
             continue;
         }
-        fprintf(stderr, "client %d: connected from %s\n", fd, from);
+        log_line("client %d: connected from %s\n", fd, from);
         add_client(fd);
     }
 }
 
 static void report(int client, const char *call)
 {
-    char what[64];
-
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        fprintf(stderr, "client %d: %s timed out (IDLE_TIMEOUT)\n", client, call);
-        return;
-    }
-    snprintf(what, sizeof what, "client %d: %s", client, call);
-    perror(what);
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        log_line("client %d: %s timed out (IDLE_TIMEOUT)\n", client, call);
+    else
+        log_line("client %d: %s: %s\n", client, call, strerror(errno));
 }
 
 /* Answers whole requests while their replies fit in the output buffer;
@@ -290,7 +326,7 @@ static void drop_silent_clients(int idle_timeout)
     for (int fd = 0; fd <= highest; fd++) {
         struct client *c = clients[fd];
         if (c != NULL && now - c->last_heard >= idle_timeout * 1000LL) {
-            fprintf(stderr, "client %d: read timed out (IDLE_TIMEOUT)\n", fd);
+            log_line("client %d: read timed out (IDLE_TIMEOUT)\n", fd);
             drop_client(c);
         }
     }
@@ -301,6 +337,7 @@ int main(int argc, char **argv)
     struct options opts;
     int listener;
 
+    reserve_standard_descriptors();
     parse_options(argc, argv, &opts);
     todo_init(&todo);
     handle_signals();
@@ -315,7 +352,7 @@ int main(int argc, char **argv)
         if (select(last + 1, &readable, &writable, NULL,
                    time_to_wait(opts.idle_timeout, &wait)) == -1) {
             if (errno != EINTR)
-                perror("select");
+                log_line("select: %s\n", strerror(errno));
             continue;
         }
         if (FD_ISSET(listener, &readable))

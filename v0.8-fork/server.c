@@ -40,8 +40,11 @@ static struct todo_list *todo;
 
 /* The lock on this file guards the list. An fcntl lock works between
  * processes on every Unix, and the kernel lets it go when its holder dies,
- * even by a crash. A process-shared mutex would stay locked after such a
- * crash, and it is an option of POSIX that macOS does not offer. */
+ * even by a crash: a dead child never locks the others out. A
+ * process-shared mutex would stay locked after such a crash unless it is
+ * robust (pthread_mutexattr_setrobust), which macOS does not offer. The
+ * lock undoes nothing the dead child half did: todo.c makes each change
+ * so that a crash cannot tear it. */
 static int lock_fd;
 
 /* Every child still running (0 marks a free slot), so that a stop can take
@@ -126,8 +129,10 @@ static int accept_client(int listener)
     }
 }
 
-/* A read or write that waits longer than this fails with EAGAIN: that is
- * how a silent client gets disconnected. */
+/* A read that waits longer than this fails with EAGAIN, and so does a write
+ * that could send nothing in that time; a write that sent some bytes
+ * returns their count (socket(7)). That is how a client that sends
+ * nothing, or reads nothing, gets disconnected. */
 static void set_idle_timeout(int client, int seconds)
 {
     struct timeval limit = {seconds, 0};
@@ -298,6 +303,7 @@ int main(int argc, char **argv)
     struct options opts;
     int listener;
 
+    reserve_standard_descriptors();
     parse_options(argc, argv, &opts);
     todo = share_memory(sizeof *todo);
     lock_fd = open_lock_file();

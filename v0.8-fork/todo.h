@@ -3,6 +3,7 @@
 #ifndef TODO_H
 #define TODO_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -17,9 +18,18 @@ struct task {
     size_t value_len;
 };
 
+/* A child may die at any instant of a change, and the kernel then lets the
+ * lock go with the change half made. So each task is kept twice: readers
+ * see copy[current], a change fills the other copy, and one store of
+ * current makes it the task. */
+struct slot {
+    struct task copy[2];
+    atomic_size_t current; /* 0 or 1 */
+};
+
 struct todo_list {
-    size_t count;
-    struct task tasks[TODO_CAPACITY]; /* in the order they were added */
+    atomic_size_t count;              /* a slot is filled before it counts */
+    struct slot slots[TODO_CAPACITY]; /* in the order they were added */
 };
 
 /* Starts the list with the article's three tasks. */

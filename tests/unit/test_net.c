@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -151,6 +153,31 @@ START_TEST(read_some_waits_on_through_signals)
 }
 END_TEST
 
+static bool same_file(int fd, const struct stat *file)
+{
+    struct stat st;
+
+    return fstat(fd, &st) == 0 && st.st_dev == file->st_dev &&
+           st.st_ino == file->st_ino;
+}
+
+/* Check runs each test in a process of its own: closing 0 and 2 here
+ * touches nothing else. */
+START_TEST(reserve_standard_descriptors_puts_dev_null_on_the_closed_ones)
+{
+    struct stat dev_null, out;
+
+    ck_assert_int_eq(stat("/dev/null", &dev_null), 0);
+    ck_assert_int_eq(fstat(1, &out), 0);
+    close(0);
+    close(2);
+    reserve_standard_descriptors();
+    ck_assert(same_file(0, &dev_null));
+    ck_assert(same_file(1, &out));
+    ck_assert(same_file(2, &dev_null));
+}
+END_TEST
+
 /* parse_options with these arguments and IDLE_TIMEOUT (NULL: unset). */
 static struct options parse(const char *a1, const char *a2, const char *idle)
 {
@@ -197,6 +224,24 @@ START_TEST(bad_port_exits_2)
 }
 END_TEST
 
+static const char *bad_addresses[] = {
+    "", "localhost", "1.2.3.4.5", "::1::2", "256.0.0.1",
+    "0", "127.1", "0x7f000001", "01.02.03.04", /* inet_aton's old forms */
+};
+
+START_TEST(bad_address_exits_2)
+{
+    parse("0", bad_addresses[_i], NULL);
+}
+END_TEST
+
+START_TEST(options_take_the_addresses_of_every_interface)
+{
+    ck_assert_str_eq(parse("0", "0.0.0.0", NULL).address, "0.0.0.0");
+    ck_assert_str_eq(parse("0", "::", NULL).address, "::");
+}
+END_TEST
+
 static const char *bad_idle_timeouts[] = {"", "0", "-1", "1.5", " 5", "abc",
                                           "2592001"};
 
@@ -225,12 +270,16 @@ Suite *net_suite(void)
     tcase_add_test(io, write_all_to_a_closed_peer_fails_with_EPIPE);
     tcase_add_test(io, read_some_returns_what_has_arrived_without_waiting_for_more);
     tcase_add_test(io, read_some_waits_on_through_signals);
+    tcase_add_test(io, reserve_standard_descriptors_puts_dev_null_on_the_closed_ones);
     suite_add_tcase(s, io);
 
     tcase_add_test(options, options_default_to_port_9000_on_127_0_0_1_and_60_seconds);
     tcase_add_test(options, options_take_port_address_and_idle_timeout);
     tcase_add_loop_exit_test(options, bad_port_exits_2, 2, 0,
                              sizeof bad_ports / sizeof bad_ports[0]);
+    tcase_add_loop_exit_test(options, bad_address_exits_2, 2, 0,
+                             sizeof bad_addresses / sizeof bad_addresses[0]);
+    tcase_add_test(options, options_take_the_addresses_of_every_interface);
     tcase_add_loop_exit_test(options, bad_idle_timeout_exits_2, 2, 0,
                              sizeof bad_idle_timeouts / sizeof bad_idle_timeouts[0]);
     tcase_add_exit_test(options, help_exits_0, 0);
