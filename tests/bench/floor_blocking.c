@@ -79,15 +79,15 @@ static void bad_environment(const char *name, const char *value)
     exit(2);
 }
 
-/* The index of the environment variable's value among choices: 0 if it is
- * not set, exit 2 if it is none of them. */
-static int env_choice(const char *name, const char *const choices[], int count)
+/* The index of the environment variable's value among choices (a list that
+ * ends with NULL): 0 if it is not set, exit 2 if it is none of them. */
+static int env_choice(const char *name, const char *const choices[])
 {
     const char *value = getenv(name);
 
     if (value == NULL)
         return 0;
-    for (int i = 0; i < count; i++) {
+    for (int i = 0; choices[i] != NULL; i++) {
         if (strcmp(value, choices[i]) == 0)
             return i;
     }
@@ -121,14 +121,15 @@ static void fcntl_lock(short type)
 
 static void lock_list(void)
 {
-    if (lock_kind == LOCK_FCNTL)
+    if (lock_kind == LOCK_FCNTL) {
         fcntl_lock(F_WRLCK);
-    /* A robust mutex whose holder died is handed to the next locker with
-     * EOWNERDEAD; answer() leaves the list whole at every step, so it is
-     * declared consistent and used. */
-    else if (lock_kind == LOCK_MUTEX &&
-             pthread_mutex_lock(&shared->mutex) == EOWNERDEAD)
-        pthread_mutex_consistent(&shared->mutex);
+    } else if (lock_kind == LOCK_MUTEX) {
+        /* A robust mutex whose holder died is handed to the next locker
+         * with EOWNERDEAD; answer() leaves the list whole at every step,
+         * so it is declared consistent and used. */
+        if (pthread_mutex_lock(&shared->mutex) == EOWNERDEAD)
+            pthread_mutex_consistent(&shared->mutex);
+    }
 }
 
 static void unlock_list(void)
@@ -163,7 +164,7 @@ static void share_list(void)
         fail("mmap");
     if (lock_kind == LOCK_FCNTL)
         lock_fd = open_lock_file();
-    if (pthread_mutexattr_init(&attr) != 0 ||
+    else if (pthread_mutexattr_init(&attr) != 0 ||
         pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED) != 0 ||
         pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST) != 0 ||
         pthread_mutex_init(&shared->mutex, &attr) != 0)
@@ -206,7 +207,7 @@ static int accept_client(int listener)
         if (client != -1)
             return client;
         if (errno != EINTR && errno != ECONNABORTED) {
-            /* Out of descriptors: pause rather than spin on the backlog. */
+            /* Out of descriptors, say: pause rather than spin on the backlog. */
             struct timespec pause = {0, 100 * 1000 * 1000};
             perror("accept");
             nanosleep(&pause, NULL);
@@ -229,8 +230,12 @@ static void thread_per_connection(int listener)
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     for (;;) {
         int client = accept_client(listener);
-        if (pthread_create(&thread, &attr, client_thread, (void *)(intptr_t)client) != 0)
+        int err = pthread_create(&thread, &attr, client_thread, (void *)(intptr_t)client);
+
+        if (err != 0) {
+            fprintf(stderr, "pthread_create: %s\n", strerror(err));
             close(client);
+        }
     }
 }
 
@@ -297,14 +302,14 @@ static void pool(int listener, int workers, bool processes)
 int main(int argc, char **argv)
 {
     static const char *const designs[] = {"threads", "processes", "thread-pool",
-                                          "process-pool"};
-    static const char *const locks[] = {"none", "fcntl", "mutex"};
+                                          "process-pool", NULL};
+    static const char *const locks[] = {"none", "fcntl", "mutex", NULL};
     struct options opts;
-    enum design design = (enum design)env_choice("FLOOR", designs, 4);
+    enum design design = (enum design)env_choice("FLOOR", designs);
     int workers = env_workers();
     int listener;
 
-    lock_kind = (enum lock_kind)env_choice("LOCK", locks, 3);
+    lock_kind = (enum lock_kind)env_choice("LOCK", locks);
     if (lock_kind == LOCK_FCNTL && (design == THREADS || design == THREAD_POOL))
         bad_environment("LOCK for threads (an fcntl lock is a process's)", "fcntl");
     parse_options(argc, argv, &opts);
