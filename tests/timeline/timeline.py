@@ -57,19 +57,24 @@ class Run:
 
 class TracedServer(Server):
     """The stage's server under `strace -f`: self.proc is strace, and the
-    server is its child. A stop goes to the server itself: strace, sent
-    SIGTERM, would let go of the server and leave it running."""
+    server, self.pid, is its child. A stop goes to the server itself:
+    strace -o FILE PROGRAM blocks SIGTERM (man strace, --interruptible),
+    and ends when the server does."""
 
     def __init__(self, binary, features, trace):
         command = ["strace", "-f", "-ttt", "-T", "-o", str(trace),
                    "-e", f"trace={TRACED_CALLS}"]
         self.traced_pid = None
         super().__init__(binary, features, ["0"], wrapper=command)
-        self.traced_pid = next(iter(children(self.pid)))
+        self.traced_pid = next(iter(children(self.proc.pid)))
+
+    @property
+    def pid(self):
+        return self.traced_pid
 
     def stop(self, sig=signal.SIGTERM, timeout=TIMEOUT):
         self.stopped = True
-        os.kill(self.traced_pid, sig)
+        os.kill(self.pid, sig)
         try:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -78,8 +83,8 @@ class TracedServer(Server):
 
     def kill(self):
         """Kills the server's children, the server, then strace, by PID."""
-        if self.traced_pid:
-            for pid in [*children(self.traced_pid), self.traced_pid]:
+        if self.pid:
+            for pid in [*children(self.pid), self.pid]:
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
@@ -130,7 +135,7 @@ def record(stage, binary, trace):
         offset = wall_minus_monotonic()
         start, events, ports = scenario.play(server.port, features)
         moved = wall_minus_monotonic() - offset
-        settle(getattr(server, "traced_pid", None) or server.pid)
+        settle(server.pid)
     finally:
         problems = server.finish()
     lanes = []
