@@ -578,10 +578,6 @@ class Cell:
     def error_count(self):
         return sum(self.errors.values())
 
-    @property
-    def saturated(self):
-        return self.generator_busy >= SATURATED
-
 
 class LineReader:
     """Lines from a pipe, each wait bounded."""
@@ -731,7 +727,6 @@ class Metric:
     key: str             # the scenario
     title: str
     value: object        # Cell -> float
-    digits: int = 1
     is_rate: bool = False
 
 
@@ -779,14 +774,11 @@ class Results:
         return [f"{n} ({k}): {errors_text(c)}" for (n, k), cells in self.cells.items()
                 for c in cells if c.error_count or c.failure]
 
-    def floor_of(self, spec):
-        return DESIGNS[spec.design].floor
-
     def ratio(self, spec, metric):
         """The row's median over its design floor's, in this run; None if
         either is missing."""
         mine = self.spread(spec.name, metric)
-        floor = self.spread(self.floor_of(spec), metric)
+        floor = self.spread(DESIGNS[spec.design].floor, metric)
         if mine is None or floor is None or floor.median == 0:
             return None
         return mine.median / floor.median
@@ -861,7 +853,7 @@ def summary_row(results, spec, marks, star, keys=tuple(METRICS)):
     for key in keys:
         metric = METRICS[key]
         s = results.spread(spec.name, metric)
-        text = "—" if s is None else spread_text(s, metric.digits)
+        text = "—" if s is None else spread_text(s)
         if s and metric.is_rate and results.saturated(spec.name, metric.key):
             text += star
         if spec.name in marks[key]:
@@ -1202,7 +1194,7 @@ def svg_panel(results, specs, designs, metric, title, x0, y0, sizes):
                            f'fill="#999">not measured</text>')
                 y += bar + gap
                 continue
-            label = number(s.median, metric.digits)
+            label = number(s.median, 1)
             if metric.is_rate and results.saturated(spec.name, metric.key):
                 label += " *"
             if s.high * scale > bar_w + 20:
