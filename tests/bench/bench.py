@@ -761,10 +761,11 @@ class Results:
     def spread(self, name, metric):
         return spread(self.cells.get((name, metric.key)), metric.value)
 
-    def saturated(self, name, key):
-        """Whether loadgen was the limit in most runs of the cell."""
-        busy = spread(self.cells.get((name, key)), lambda c: c.generator_busy)
-        return busy is not None and busy.median >= SATURATED
+    def saturated(self, name, metric):
+        """Whether metric is a rate and loadgen was its limit in most runs
+        of the cell."""
+        busy = spread(self.cells.get((name, metric.key)), lambda c: c.generator_busy)
+        return metric.is_rate and busy is not None and busy.median >= SATURATED
 
     def errors(self, name, key=None):
         return sum(c.error_count for (n, k), cells in self.cells.items()
@@ -854,7 +855,7 @@ def summary_row(results, spec, marks, star, keys=tuple(METRICS)):
         metric = METRICS[key]
         s = results.spread(spec.name, metric)
         text = "—" if s is None else spread_text(s)
-        if s and metric.is_rate and results.saturated(spec.name, metric.key):
+        if s and results.saturated(spec.name, metric):
             text += star
         if spec.name in marks[key]:
             text += " ~"
@@ -1057,8 +1058,7 @@ def compare(text, results, a, b, metric, bound, at_most=False):
     ratio = sa.median / sb.median
     passed = ratio <= bound if at_most else ratio >= bound
     why = f"{spread_text(sa)} vs {spread_text(sb)} {metric.title}"
-    if metric.is_rate and (results.saturated(a, metric.key) or
-                           results.saturated(b, metric.key)):
+    if results.saturated(a, metric) or results.saturated(b, metric):
         why += "; loadgen saturated: the rates are the generator's"
     return Target(text, ratio, passed, why)
 
@@ -1195,7 +1195,7 @@ def svg_panel(results, specs, designs, metric, title, x0, y0, sizes):
                 y += bar + gap
                 continue
             label = number(s.median, 1)
-            if metric.is_rate and results.saturated(spec.name, metric.key):
+            if results.saturated(spec.name, metric):
                 label += " *"
             if s.high * scale > bar_w + 20:
                 label += " »"
