@@ -784,16 +784,15 @@ class Results:
             return None
         return mine.median / floor.median
 
-    def too_close(self, metric):
-        """{row: [other rows]}: the rows of the same design whose gap to it,
-        in metric, is narrower than its own spread over the runs."""
-        close = {}
-        for a in self.specs:
-            for b in self.specs:
-                sa, sb = self.spread(a.name, metric), self.spread(b.name, metric)
-                if (a is not b and a.design == b.design and sa and sb and
-                        sa.width > abs(sa.median - sb.median)):
-                    close.setdefault(a.name, []).append(b.name)
+    def too_close(self, spec, metric):
+        """The other rows of spec's design whose gap to it, in metric, is
+        narrower than its own spread over the runs."""
+        mine, close = self.spread(spec.name, metric), []
+        for other in self.specs:
+            theirs = self.spread(other.name, metric)
+            if (other is not spec and other.design == spec.design and mine and
+                    theirs and mine.width > abs(mine.median - theirs.median)):
+                close.append(other.name)
         return close
 
 # ---------------------------------------------------------------- tables
@@ -837,18 +836,17 @@ def summary_columns(keys=tuple(METRICS)):
 def summary_rows(results, star="\\*"):
     """The main table: a heading row per design, then its rows, floor first."""
     rows, width = [], len(summary_columns())
-    marks = {key: results.too_close(m) for key, m in METRICS.items()}
     for design in DESIGNS:
         specs = [s for s in results.specs if s.design == design]
         if specs:
             rows.append([f"**{DESIGNS[design].title}**"] + [""] * (width - 1))
         for spec in specs:
-            rows.append(summary_row(results, spec, marks, star) if not spec.missing
+            rows.append(summary_row(results, spec, star) if not spec.missing
                         else [spec.name, spec.missing] + [""] * (width - 2))
     return rows
 
 
-def summary_row(results, spec, marks, star, keys=tuple(METRICS)):
+def summary_row(results, spec, star, keys=tuple(METRICS)):
     name = spec.name + (" †" if spec.protocol.note else "")
     row = [name]
     for key in keys:
@@ -857,7 +855,7 @@ def summary_row(results, spec, marks, star, keys=tuple(METRICS)):
         text = "—" if s is None else spread_text(s)
         if s and results.saturated(spec.name, metric):
             text += star
-        if spec.name in marks[key]:
+        if results.too_close(spec, metric):
             text += " ~"
         row.append(text)
         if key in RATIO_METRICS:
@@ -887,12 +885,11 @@ QUOTED_METRICS = ("b-cpu", "e-cpu", "b-rate", "e-rate", "d-pss", "f-cpu")
 def quoted_tables(results):
     """The chapters' tables, in markdown, each under its file's name."""
     names = {s.name: s for s in results.specs if not s.missing}
-    marks = {key: results.too_close(m) for key, m in METRICS.items()}
     out = []
     for path, rows in QUOTED.items():
         specs = [names[n] for n in rows if n in names]
         if specs:
-            table = [summary_row(results, s, marks, "\\*", QUOTED_METRICS)[:-1]
+            table = [summary_row(results, s, "\\*", QUOTED_METRICS)[:-1]
                      for s in specs]
             out.append(f"### {path}\n\n" + markdown_table(
                 summary_columns(QUOTED_METRICS)[:-1], table))
@@ -955,14 +952,15 @@ def close_pairs(results):
     for key in RATIO_METRICS:
         metric = METRICS[key]
         seen = set()
-        for a, others in results.too_close(metric).items():
-            for b in others:
-                if frozenset((a, b)) in seen:
+        for spec in results.specs:
+            for other in results.too_close(spec, metric):
+                pair = frozenset((spec.name, other))
+                if pair in seen:
                     continue
-                seen.add(frozenset((a, b)))
-                sa, sb = results.spread(a, metric), results.spread(b, metric)
-                lines.append(f"- {metric.title}: {a} {spread_text(sa)} and "
-                             f"{b} {spread_text(sb)}")
+                seen.add(pair)
+                sa, sb = results.spread(spec.name, metric), results.spread(other, metric)
+                lines.append(f"- {metric.title}: {spec.name} {spread_text(sa)} "
+                             f"and {other} {spread_text(sb)}")
     return "\n".join(lines) or "None: every gap between two rows of one design is wider than their spread."
 
 # ---------------------------------------------------------------- UNP's conclusions
