@@ -19,7 +19,8 @@ A signal and the end of a thread or process have lines of their own:
     28134 1795981262.935680 +++ exited with 0 +++
 
 parse() turns the lines into Call, Signal and Exit records, joining each
-pair of halves into one Call; it knows nothing of sockets or clients.
+pair of halves into one Call, and passes over any other line; it knows
+nothing of sockets or clients.
 """
 
 import dataclasses
@@ -77,32 +78,33 @@ class Log:
     calls: list
     signals: list
     exits: list
-    unread: list  # lines parse() did not understand, kept to be shown
 
 
 def finish(tid, name, started, text, time, log):
-    """Appends the Call whose text after the '(' is text, begun at started,
-    the line it ends on written at time."""
+    """Appends the Call whose text after the '(' is text, its last line
+    written at time; started is when it began, or None if the log began
+    while it waited."""
     done = FINISHED.fullmatch(text)
+    took = float(done["took"]) if done and done["took"] else None
+    if started is None:
+        started = time if took is None else time - took
+    end = time if took is None else started + took
     if done is None:  # "<... read resumed> <unfinished ...>) = ?" and kin
-        log.calls.append(Call(tid, name, text, "?", started, time))
-        return
-    took = float(done["took"]) if done["took"] else time - started
-    log.calls.append(Call(tid, name, done["args"], done["result"].strip(),
-                          started, started + took))
+        args, result = text, "?"
+    else:
+        args, result = done["args"], done["result"].strip()
+    log.calls.append(Call(tid, name, args, result, started, end))
 
 
 def parse(lines):
     """The Log of these lines of `strace -f -ttt -T -o FILE`."""
-    log = Log([], [], [], [])
+    log = Log([], [], [])
     waiting = {}  # tid -> (name, start, text so far) of its unfinished call
     time = 0.0
     for line in lines:
         line = line.rstrip("\n")
         match = LINE.fullmatch(line)
-        if match is None:
-            if line.strip():
-                log.unread.append(line)
+        if match is None:  # not a line of strace's log: passed over
             continue
         tid, time, rest = int(match["tid"]), float(match["time"]), match["rest"]
         if (m := SIGNAL.match(rest)):
@@ -111,18 +113,12 @@ def parse(lines):
             log.exits.append(Exit(tid, m["how"], time))
         elif (m := RESUMED.fullmatch(rest)):
             name, started, before = waiting.pop(tid, (m["name"], None, ""))
-            text = before + m["rest"].lstrip()
-            if started is None:  # the log began while the call waited
-                took = FINISHED.fullmatch(text)
-                started = time - float(took["took"]) if took and took["took"] else time
-            finish(tid, name, started, text, time, log)
+            finish(tid, name, started, before + m["rest"].lstrip(), time, log)
         elif (m := STARTED.match(rest)):
             if rest.endswith(UNFINISHED):
                 waiting[tid] = (m["name"], time, m["args"][:-len(UNFINISHED)])
             else:
                 finish(tid, m["name"], time, m["args"], time, log)
-        else:
-            log.unread.append(line)
     # A call still waiting when the log ends never returned: it lasts to
     # the last line.
     for tid, (name, started, text) in waiting.items():
