@@ -833,7 +833,7 @@ def summary_columns(keys=tuple(METRICS)):
     return columns + ["errors"]
 
 
-def summary_rows(results, star="\\*"):
+def summary_rows(results):
     """The main table: a heading row per design, then its rows, floor first."""
     rows, width = [], len(summary_columns())
     for design in DESIGNS:
@@ -841,12 +841,12 @@ def summary_rows(results, star="\\*"):
         if specs:
             rows.append([f"**{DESIGNS[design].title}**"] + [""] * (width - 1))
         for spec in specs:
-            rows.append(summary_row(results, spec, star) if not spec.missing
+            rows.append(summary_row(results, spec) if not spec.missing
                         else [spec.name, spec.missing] + [""] * (width - 2))
     return rows
 
 
-def summary_row(results, spec, star, keys=tuple(METRICS)):
+def summary_row(results, spec, keys=tuple(METRICS)):
     name = spec.name + (" †" if spec.protocol.note else "")
     row = [name]
     for key in keys:
@@ -854,7 +854,7 @@ def summary_row(results, spec, star, keys=tuple(METRICS)):
         s = results.spread(spec.name, metric)
         text = "—" if s is None else spread_text(s)
         if s and results.saturated(spec.name, metric):
-            text += star
+            text += "\\*"
         if results.too_close(spec, metric):
             text += " ~"
         row.append(text)
@@ -889,7 +889,7 @@ def quoted_tables(results):
     for path, rows in QUOTED.items():
         specs = [names[n] for n in rows if n in names]
         if specs:
-            table = [summary_row(results, s, "\\*", QUOTED_METRICS)[:-1]
+            table = [summary_row(results, s, QUOTED_METRICS)[:-1]
                      for s in specs]
             out.append(f"### {path}\n\n" + markdown_table(
                 summary_columns(QUOTED_METRICS)[:-1], table))
@@ -939,7 +939,8 @@ def markdown_table(columns, rows):
 
 
 def text_table(columns, rows):
-    rows = [[c.replace("**", "") for c in r] for r in rows]
+    """A markdown table's rows as plain text: bold and escapes dropped."""
+    rows = [[c.replace("**", "").replace("\\*", "*") for c in r] for r in rows]
     widths = [max(len(r[i]) for r in [columns] + rows) for i in range(len(columns))]
     line = "  ".join("{:<%d}" % w for w in widths)
     return "\n".join(line.format(*r).rstrip() for r in [columns] + rows)
@@ -1505,7 +1506,7 @@ def main():
     args.took = time.monotonic() - began
 
     print()
-    print(text_table(summary_columns(), summary_rows(results, star="*")))
+    print(text_table(summary_columns(), summary_rows(results)))
     print("* loadgen saturated: the rate is the generator's; "
           "~ too close to another row of its design to tell apart\n")
     for sentence in conclusions(results):
