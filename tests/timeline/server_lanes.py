@@ -67,17 +67,16 @@ def when(call):
     return call.end if call.name in WAITS else call.start
 
 
-def started_child(call, files, lanes, at):
+def started_child(call, files, found, at):
     """A clone or fork: the new thread shares the descriptor table, the new
     process gets a copy of it."""
     child = call.returned()
     if child is None or child <= 0:
         return None
-    thread = "CLONE_THREAD" in call.args
+    kind = "thread" if "CLONE_THREAD" in call.args else "process"
     files[child] = files[call.tid] if "CLONE_FILES" in call.args else dict(files[call.tid])
-    lanes[child] = Lane(child, "thread" if thread else "process", call.tid, at(call.end))
-    return Span("start", at(call.start), at(call.end), "",
-                f"{'thread' if thread else 'process'} {child} started")
+    found[child] = Lane(child, kind, call.tid, at(call.end))
+    return "start", "", f"{kind} {child} started"
 
 
 def on_socket(call, table):
@@ -140,11 +139,8 @@ def lanes(log, ports, at):
         table = files.setdefault(call.tid, {})
         lane = found.setdefault(call.tid, Lane(call.tid, "thread", 0, at(call.start)))
         if call.name in STARTS:
-            span = started_child(call, files, found, at)
-            if span:
-                lane.spans.append(span)
-            continue
-        if call.name in ON_CLIENTS:
+            kept = started_child(call, files, found, at)
+        elif call.name in ON_CLIENTS:
             kept = on_socket(call, table)
         elif call.name in WAITS:
             kept = waited(call, table, ports, listeners)
