@@ -999,7 +999,7 @@ def cheaper_sentence(results, claim_text, a, b, metric_key):
     lower and the runs tell them apart."""
     metric = METRICS[metric_key]
     sa, sb = results.spread(a, metric), results.spread(b, metric)
-    if sa is None or sb is None:
+    if sa is None or sb is None or not sa.median:
         return None
     outcome = ("the runs cannot tell them apart" if not sa.apart_from(sb) else
                "it holds" if sa.median < sb.median else "it does not hold")
