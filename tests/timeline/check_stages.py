@@ -89,11 +89,8 @@ def test_b_is_answered_while_a_is_connected(run):
 
 def one_each(run, kind):
     """True if each client was served by one lane, of this kind, its own."""
-    serving = facts.serving(run)
-    if not all(len(serving[c]) == 1 for c in "ABC"):
-        return False
-    lanes = [serving[c][0] for c in "ABC"]
-    return all(lane.kind == kind for lane in lanes) and len({lane.tid for lane in lanes}) == 3
+    served = sorted((lane.kind, lane.clients()) for lane in facts.io_lanes(run))
+    return served == [(kind, ["A"]), (kind, ["B"]), (kind, ["C"])]
 
 
 @pytest.mark.stages("threads")
@@ -117,6 +114,7 @@ def test_three_processes_serve_the_three_clients(traced):
 def test_the_parent_only_accepts_and_forks(traced):
     parent = traced.lanes[0]
     assert parent.kind == "server" and not parent.clients()
+    assert [s.client for s in parent.spans if s.what == "accept" and s.client] == ["A", "B", "C"]
     assert [s.what for s in parent.spans].count("start") == 3
 
 

@@ -53,31 +53,19 @@ def nothing_until_left(run, client, other):
     return gone is not None and (got is None or got > gone)
 
 
-def serving(run):
-    """{client: [the lanes that read its requests or wrote its replies]}"""
-    found = {c: [] for c in clients(run)}
-    for lane in run.lanes:
-        for client in lane.clients():
-            found.setdefault(client, []).append(lane)
-    return found
-
-
 def io_lanes(run):
     """The lanes that read or wrote any client's socket."""
     return [lane for lane in run.lanes if lane.clients()]
 
 
-def accepted(run, client):
-    """When accept() returned the client's connection, or None."""
-    for lane in run.lanes:
-        for span in lane.spans:
-            if span.what == "accept" and span.client == client:
-                return span.end
-    return None
-
-
 def spans(run, what):
     return [s for lane in run.lanes for s in lane.spans if s.what == what]
+
+
+def accepted(run, client):
+    """When accept() returned the client's connection, or None."""
+    ends = [s.end for s in spans(run, "accept") if s.client == client]
+    return ends[0] if ends else None
 
 
 def seconds(t):
