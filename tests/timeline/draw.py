@@ -15,6 +15,7 @@ those bytes, a dotted line from each clone() or fork() to the lane it
 started, and the signals the lane received.
 """
 
+from collections import Counter
 from xml.sax.saxutils import escape
 
 import facts
@@ -38,8 +39,8 @@ text {{ font: 11px sans-serif; fill: #222; }}
 
 
 def element(tag, text="", title="", **attributes):
-    """<tag a="1"...>text</tag>; class_ is written class, x_y is x-y."""
-    said = " ".join(f'{k.rstrip("_").replace("_", "-")}="{escape(str(v))}"'
+    """<tag a="1"...>text</tag>; class_ is written class."""
+    said = " ".join(f'{k.rstrip("_")}="{escape(str(v))}"'
                     for k, v in attributes.items())
     inside = (f"<title>{escape(title)}</title>" if title else "") + escape(text)
     return f"<{tag} {said}>{inside}</{tag}>" if inside else f"<{tag} {said}/>"
@@ -51,6 +52,12 @@ def tick_step(length):
         if length / step <= 12:
             return step
     return 10.0
+
+
+def ticks(length):
+    """The times of the labelled ticks, from 0 to length."""
+    step = tick_step(length)
+    return [i * step for i in range(int(length / step) + 1)]
 
 
 def span_title(span):
@@ -89,6 +96,7 @@ def client_lane(run, name, y, x):
         out.append(element("rect", class_="wait", x=x(sent), y=y - 6,
                            width=max(x(answered) - x(sent), 1), height=12,
                            title=f"waiting for reply {request}: {facts.seconds(answered - sent)}"))
+    cut = facts.cut_off(run, name)
     for e in client_events(run, name):
         said = f"{e.t:.3f} s: {e.kind} {e.request or ''} {e.data[:40]!r} {e.note}"
         if e.kind == "send":
@@ -99,7 +107,7 @@ def client_lane(run, name, y, x):
         elif e.kind == "reply":
             out.append(element("circle", class_="reply read", cx=x(e.t), cy=y, r=4, title=said))
             out.append(element("text", str(e.request), class_="small", x=x(e.t) - 2, y=y + 16))
-        elif e.kind == "error" or e.t == facts.cut_off(run, name):
+        elif e.kind == "error" or e.t == cut:
             out.append(element("text", "!" if e.kind == "error" else "x", class_="cut",
                                x=x(e.t) - 3, y=y + 4, title=said))
         elif e.kind == "leave":
@@ -156,10 +164,8 @@ def spawn_lines(run, rows, x):
 
 
 def axis(length, x, top, bottom):
-    step = tick_step(length)
     out = []
-    for i in range(int(length / step) + 1):
-        t = i * step
+    for t in ticks(length):
         out.append(element("line", class_="grid", x1=x(t), y1=top, x2=x(t), y2=bottom))
         out.append(element("text", f"{t:g} s", class_="small", x=x(t) - 6, y=top - 4))
     return out
@@ -264,9 +270,9 @@ class Row:
         self.marked = set()
 
     def fill(self, start, end, glyph):
+        """Fills columns start to end; made before any mark."""
         for c in range(start, end + 1):
-            if c not in self.marked:
-                self.cells[c] = glyph
+            self.cells[c] = glyph
 
     def mark(self, column, glyph):
         while column in self.marked:
@@ -305,10 +311,9 @@ def text(run):
 
 def axis_text(length, col):
     cells = [" "] * (COLUMNS + 6)
-    step = tick_step(length)
-    for i in range(int(length / step) + 1):
-        for j, ch in enumerate(f"|{i * step:g}s"):
-            cells[col(i * step) + j] = ch
+    for t in ticks(length):
+        for j, ch in enumerate(f"|{t:g}s"):
+            cells[col(t) + j] = ch
     return " " * 22 + "".join(cells).rstrip()
 
 
@@ -319,10 +324,11 @@ def client_row(run, name, col):
     for _, sent, answered in waits(run, name):
         row.fill(col(sent), col(answered), ".")
     glyphs = {"connect": "c", "send": ">", "reply": "<", "error": "!", "leave": "|"}
+    cut = facts.cut_off(run, name)
     for e in client_events(run, name):
         if e.kind in glyphs:
             row.mark(col(e.t), glyphs[e.kind])
-        elif e.t == facts.cut_off(run, name):
+        elif e.t == cut:
             row.mark(col(e.t), "x")
     return str(row)
 
@@ -366,10 +372,7 @@ def event_line(e, run):
 
 
 def lane_summary(lane):
-    counts = {}
-    for span in lane.spans:
-        key = f"{span.what} {span.client}".strip()
-        counts[key] = counts.get(key, 0) + 1
+    counts = Counter(f"{span.what} {span.client}".strip() for span in lane.spans)
     blocked = sum(s.took for s in lane.spans if s.took >= BLOCKED)
     did = ", ".join(f"{what} x{n}" for what, n in counts.items()) or "no traced call"
     return f"{lane.label}: {did}; {facts.seconds(blocked)} waiting in blocked calls"
