@@ -13,12 +13,13 @@
 
 TIMELINE_STAGES = $(PRESENT)
 TIMELINE = $(PYTHON) tests/timeline/timeline.py --bin-dir $(BUILD)/gcc --out $(BUILD)/timeline
+TIMELINE_SERVERS = $(foreach s,$(TIMELINE_STAGES),$(BUILD)/gcc/$(s)/server)
 TIMELINE_CHECKS = $(addprefix tests/timeline/,check_strace_log.py check_drawing.py check_stages.py)
 
 TEST_STEPS += check-timelines
 .PHONY: timelines check-timelines
 
-timelines: $(foreach s,$(TIMELINE_STAGES),$(BUILD)/gcc/$(s)/server)
+timelines: $(TIMELINE_SERVERS)
 	@tests/timeline/deps.sh
 	@$(TIMELINE) $(TIMELINE_STAGES)
 
@@ -28,7 +29,7 @@ timeline-%: FORCE
 	@tests/timeline/deps.sh
 	@$(TIMELINE) $(call stage,$*)
 
-check-timelines: $(foreach s,$(TIMELINE_STAGES),$(BUILD)/gcc/$(s)/server)
+check-timelines: $(TIMELINE_SERVERS)
 	@tests/timeline/deps.sh
 	@echo "== timelines (gcc build): the strace parser, the drawing, every stage's scenario"
 	@$(PYTHON) -m pytest -q -p no:cacheprovider $(TIMELINE_CHECKS) \
