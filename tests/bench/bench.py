@@ -38,7 +38,6 @@ import os
 import pathlib
 import platform
 import resource
-import selectors
 import shutil
 import signal
 import socket
@@ -579,31 +578,6 @@ class Cell:
         return sum(self.errors.values())
 
 
-class LineReader:
-    """Lines from a pipe, each wait bounded."""
-
-    def __init__(self, pipe):
-        self.pipe, self.buffer = pipe, b""
-        self.selector = selectors.DefaultSelector()
-        self.selector.register(pipe, selectors.EVENT_READ)
-
-    def line(self, timeout):
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self.buffer:
-            left = deadline - time.monotonic()
-            if left <= 0 or not self.selector.select(left):
-                raise TimeoutError(f"no line within {timeout} s")
-            chunk = os.read(self.pipe.fileno(), 4096)
-            if not chunk:
-                raise EOFError("loadgen ended early")
-            self.buffer += chunk
-        line, self.buffer = self.buffer.split(b"\n", 1)
-        return line.decode()
-
-    def close(self):
-        self.selector.close()
-
-
 def pin_to(cpus):
     return lambda: os.sched_setaffinity(0, cpus)
 
@@ -618,7 +592,7 @@ def generator_cpus(pin):
 def measure_cell(spec, scenario, args):
     try:
         return measure(spec, scenario, args)
-    except (RuntimeError, TimeoutError, EOFError, OSError) as e:
+    except (RuntimeError, OSError) as e:
         return Cell(failure=str(e))
 
 
@@ -634,7 +608,7 @@ def measure(spec, scenario, args):
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             preexec_fn=pin_to(generator_cpus(args.pin)))
         try:
-            run_generator(gen, server, scenario, args, cell)
+            measure_window(gen, server, scenario, args, cell)
         finally:
             if gen.poll() is None:
                 gen.kill()
@@ -647,17 +621,18 @@ def measure(spec, scenario, args):
     return cell
 
 
-def run_generator(gen, server, scenario, args, cell):
-    """The loadgen -s exchange: ready, go, report, done, close."""
-    out = LineReader(gen.stdout)
-    try:
-        measure_window(gen, out, server, scenario, args, cell)
-    finally:
-        out.close()
+def loadgen_line(gen, timeout):
+    """loadgen's next line on its standard output, without its newline."""
+    line = read_first_line(gen.stdout, timeout)
+    if not line.endswith(b"\n"):
+        raise RuntimeError(f"loadgen ended, or wrote no whole line within "
+                           f"{timeout} s: {line.decode(errors='replace')!r}")
+    return line[:-1].decode()
 
 
-def measure_window(gen, out, server, scenario, args, cell):
-    if out.line(REPLY_SECONDS + 15) != "ready":
+def measure_window(gen, server, scenario, args, cell):
+    """The loadgen -s exchange: ready, go, its report, done, close."""
+    if loadgen_line(gen, REPLY_SECONDS + 15) != "ready":
         raise RuntimeError("loadgen did not say ready")
     cpu_before, busy_before = tree_cpu_seconds(server.pid), system_busy_seconds()
     root_before, faults_before = process_cpu_seconds(server.pid), tree_faults(server.pid)
@@ -665,7 +640,7 @@ def measure_window(gen, out, server, scenario, args, cell):
     gen.stdin.write(b"go\n")
     gen.stdin.flush()
     report = {}
-    while (line := out.line(args.seconds + REPLY_SECONDS + 15)) != "done":
+    while (line := loadgen_line(gen, args.seconds + REPLY_SECONDS + 15)) != "done":
         key, value = line.split()
         report[key] = float(value) if key != "mode" else value
     if scenario.connect_each:
