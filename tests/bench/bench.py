@@ -137,6 +137,7 @@ SCENARIOS = [
     # call, so idle connections cost it; not epoll.
     Scenario("f", "50 connections busy, 950 open and idle, GET", 50, idle=950),
 ]
+ALL_SCENARIOS = "".join(s.key for s in SCENARIOS)
 
 # ---------------------------------------------------------------- designs
 
@@ -294,7 +295,7 @@ class ServerSpec:
     about: str           # one line for the legend
     command: list = None
     env: dict = dataclasses.field(default_factory=dict)
-    scenarios: str = "abcdef"
+    scenarios: str = ALL_SCENARIOS
     missing: str = ""    # why it cannot run, if it cannot
     is_redis: bool = False
     build: object = None  # builds it, if it must be built first
@@ -1403,7 +1404,7 @@ def parse_args():
     parser.add_argument("--only", default="",
                         help="measure these rows only (names or patterns, "
                              "separated by spaces or commas), and their floors")
-    parser.add_argument("--scenarios", default="abcdef",
+    parser.add_argument("--scenarios", default=ALL_SCENARIOS,
                         help="measure these scenarios only")
     parser.add_argument("--dir", help="a stage folder elsewhere: one more row")
     parser.add_argument("--dir-stage", help="the stage --dir copies, if its "
@@ -1421,9 +1422,9 @@ def parse_args():
                         help="exit 1 if a cell failed or had an error")
     args = parser.parse_args()
     args.only = args.only.replace(",", " ").split()
-    if args.runs < 1 or not set(args.scenarios) <= {s.key for s in SCENARIOS}:
-        parser.error("--runs is 1 or more; --scenarios, letters from abcdef")
-    partial = args.only or args.dir or args.scenarios != "abcdef"
+    if args.runs < 1 or not set(args.scenarios) <= set(ALL_SCENARIOS):
+        parser.error(f"--runs is 1 or more; --scenarios, letters from {ALL_SCENARIOS}")
+    partial = args.only or args.dir or args.scenarios != ALL_SCENARIOS
     args.out = args.out or (args.bin_dir if partial else HERE)
     return args
 
