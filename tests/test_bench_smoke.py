@@ -39,6 +39,9 @@ def test_loadgen_gets_every_get_and_post_answered_right(server, loadgen):
                          "-A", r"submit success\r\n")
     assert report["errors"] == "0", report
     assert float(report["requests/s"]) > 0
+    with server.client() as c:  # the POSTs were sent: their keys are stored
+        c.send(b"GET/bench_0/status\n")
+        assert c.line() == b"done\r\n"
 
 
 def test_loadgen_connects_for_each_request_without_errors(server, loadgen):
