@@ -29,6 +29,7 @@ Linux only (/proc, loadgen's epoll). Standard library only.
 """
 
 import argparse
+import contextlib
 import dataclasses
 import datetime
 import fnmatch
@@ -335,10 +336,8 @@ class Running:
         SIGKILL to what is left after 5 seconds."""
         procs = tree(self.pid)
         for pid in sorted(procs, key=lambda p: p == self.pid):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
         try:
             self.proc.wait(5)
         except subprocess.TimeoutExpired:
@@ -346,10 +345,8 @@ class Running:
             self.proc.wait(5)
         for pid in procs:
             if not wait_until(lambda: (proc_stat(pid) or ["Z"])[0] == "Z", 5):
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
         if self.proc.stdout:
             self.proc.stdout.close()
 
