@@ -121,10 +121,11 @@ class Event:
 
 
 class Client:
-    def __init__(self, name, steps, record):
+    def __init__(self, name, steps, now, events):
         self.name = name
         self.steps = steps
-        self.record = record    # record(self, kind, ...) writes an Event down
+        self.now = now          # seconds since the scenario began
+        self.events = events    # where record() writes its Events
         self.sock = None
         self.port = None        # its own port: how the trace names it
         self.expected = []      # the reply each request it sent should get
@@ -132,8 +133,14 @@ class Client:
         self.replies = 0
         self.cut_off = False    # the server closed or reset the connection
 
+    def record(self, kind, request=0, data=b"", note="", at=None):
+        """Writes the event down, at the time given or now; returns its time."""
+        at = self.now() if at is None else at
+        self.events.append(Event(at, self.name, kind, request, data, note))
+        return at
+
     def connect(self, server_port, selector):
-        self.record(self, "connect")
+        self.record("connect")
         self.sock = socket.create_connection(("127.0.0.1", server_port), timeout=TIMEOUT)
         self.port = self.sock.getsockname()[1]
         selector.register(self.sock, selectors.EVENT_READ, self)
@@ -142,11 +149,11 @@ class Client:
         request = len(self.expected) + 1 if step.reply else 0
         if step.reply:
             self.expected.append(step.reply)
-        self.record(self, "send", request, step.data)
+        self.record("send", request, step.data)
         try:
             self.sock.sendall(step.data)
         except OSError as error:  # the server has closed: EPIPE or a reset
-            self.record(self, "error", note=f"send: {error.strerror}")
+            self.record("error", note=f"send: {error.strerror}")
 
     def receive(self, selector):
         """Reads what has come; each reply ends with a newline, so the
@@ -158,36 +165,36 @@ class Client:
         else:
             note = ""
         if not data:
-            self.record(self, "eof", note=note)
+            self.record("eof", note=note)
             self.cut_off = True
             selector.unregister(self.sock)
             return
-        got = self.record(self, "recv", data=data)
+        got = self.record("recv", data=data)
         self.received += data
         lines = self.received.split(b"\n")[:-1]
         while len(lines) > self.replies:
             line = lines[self.replies] + b"\n"
             wanted = self.expected[self.replies:self.replies + 1]
             self.replies += 1
-            self.record(self, "reply", self.replies, line,
+            self.record("reply", self.replies, line,
                         "" if [line] == wanted else f"expected {wanted}", at=got)
 
     def leave(self):
         """Closes its side: the server reads the end of the stream. If the
         server has closed the connection already, there is nothing to say."""
         if self.cut_off:
-            self.record(self, "leave", note="the server had closed the connection")
+            self.record("leave", note="the server had closed the connection")
             return
-        self.record(self, "leave")
+        self.record("leave")
         try:
             self.sock.shutdown(socket.SHUT_WR)
         except OSError as error:  # reset by the server meanwhile
-            self.record(self, "error", note=f"shutdown: {error.strerror}")
+            self.record("error", note=f"shutdown: {error.strerror}")
 
     def close(self, selector):
         if not self.cut_off:
             selector.unregister(self.sock)
-        self.record(self, "close")
+        self.record("close")
         self.sock.close()
 
     def make(self, step, server_port, selector):
@@ -210,13 +217,7 @@ def play(server_port, features):
     def now():
         return time.monotonic() - start
 
-    def record(client, kind, request=0, data=b"", note="", at=None):
-        """Writes the event down, at the time given or now; returns it."""
-        at = now() if at is None else at
-        events.append(Event(at, client.name, kind, request, data, note))
-        return at
-
-    everyone = {name: Client(name, steps, record)
+    everyone = {name: Client(name, steps, now, events)
                 for name, steps in script(features).items()}
     with selectors.DefaultSelector() as selector:
         while any(c.steps for c in everyone.values()) and now() < LIMIT:
@@ -229,7 +230,7 @@ def play(server_port, features):
                     key.data.receive(selector)
         for client in everyone.values():
             if client.steps and client.sock and client.sock.fileno() != -1:
-                client.record(client, "close", note="the scenario's time is up")
+                client.record("close", note="the scenario's time is up")
                 client.sock.close()
     ports = {c.port: c.name for c in everyone.values() if c.port}
     return start, events, ports
