@@ -468,9 +468,13 @@ def exercise_spec(bin_dir, row, stage, exercise, design, about):
             source = pathlib.Path(work) / stage
             shutil.copytree(ROOT / stage, source, ignore=shutil.ignore_patterns(
                 "server", "*.o", "README.md", "timeline.svg"))
-            subprocess.run(["patch", "-p1", "-s", "-d", str(source), "-i",
-                            str(solution)], check=True)
-            build_folder(spec, source, bin_dir / row)
+            patched = subprocess.run(["patch", "-p1", "-s", "--forward", "-d",
+                                      str(source), "-i", str(solution)],
+                                     stdin=subprocess.DEVNULL)
+            if patched.returncode == 0:
+                build_folder(spec, source, bin_dir / row)
+            else:
+                spec.missing = f"{solution.name} does not apply to {stage}"
 
     spec.build = build
     return spec
