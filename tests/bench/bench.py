@@ -1095,16 +1095,18 @@ PANELS = [("b-cpu", "(b) 50 connections: server CPU µs per request"),
           ("e-rate", "(e) a connection per request: thousand connections/s"),
           ("f-cpu", "(f) 50 busy, 950 idle: server CPU µs per request"),
           ("d-pss", "(d) 1000 connections: memory, PSS MiB")]
+# The chart's sizes, in pixels: a bar's height and the gap below it, a
+# design's heading, the names' column, the longest bar, a panel's width.
+BAR, GAP, HEAD, LABEL_W, BAR_W, PANEL_W = 13, 3, 16, 130, 240, 470
 
 
 def svg_chart(results, subtitle):
     """Bars for the medians, a line across each for the min–max of the runs,
     the rows grouped by design with the floor first."""
-    bar, gap, head, label_w, bar_w, panel_w = 13, 3, 16, 130, 240, 470
     specs = [s for s in results.specs if not s.missing]
     designs = [d for d in DESIGNS if any(s.design == d for s in specs)]
-    panel_h = 26 + len(specs) * (bar + gap) + len(designs) * head + 12
-    width, top = 2 * panel_w + 20, 52
+    panel_h = 26 + len(specs) * (BAR + GAP) + len(designs) * HEAD + 12
+    width, top = 2 * PANEL_W + 20, 52
     height = top + (len(PANELS) + 1) // 2 * panel_h + 30
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
            f'height="{height}" font-family="sans-serif" font-size="11">',
@@ -1120,9 +1122,8 @@ def svg_chart(results, subtitle):
         out.append(f'<text x="{x + 16}" y="20">{html.escape(LEGEND[kind])}</text>')
         x += 105
     for i, (key, title) in enumerate(PANELS):
-        x0, y0 = 10 + (i % 2) * panel_w, top + (i // 2) * panel_h
-        out += svg_panel(results, specs, designs, METRICS[key], title, x0, y0,
-                         (bar, gap, head, label_w, bar_w))
+        x0, y0 = 10 + (i % 2) * PANEL_W, top + (i // 2) * panel_h
+        out += svg_panel(results, specs, designs, METRICS[key], title, x0, y0)
     out.append(f'<text x="10" y="{height - 10}" fill="#555">Bars: the median '
                f'of the runs; the black line: their least and greatest. '
                f'* loadgen busy over {SATURATED:.0%} of its core: the rate is '
@@ -1131,19 +1132,18 @@ def svg_chart(results, subtitle):
     return "\n".join(out) + "\n"
 
 
-def svg_panel(results, specs, designs, metric, title, x0, y0, sizes):
+def svg_panel(results, specs, designs, metric, title, x0, y0):
     """One panel. Its scale fits the floors, stages and exercises: a
     reference far beyond them (Python forking's 1000 processes) is cut at
     the edge, its number followed by »."""
-    bar, gap, head, label_w, bar_w = sizes
     spreads = {s.name: results.spread(s.name, metric) for s in specs}
     ours = [spreads[s.name].high for s in specs
             if spreads[s.name] and s.kind != "reference"]
     top = max(ours or [s.high for s in spreads.values() if s] or [0])
-    scale = bar_w / top if top > 0 else 0
+    scale = BAR_W / top if top > 0 else 0
 
     def at(value):
-        return x0 + label_w + min(value * scale, bar_w + 20)
+        return x0 + LABEL_W + min(value * scale, BAR_W + 20)
 
     out = [f'<text x="{x0}" y="{y0 + 14}" font-weight="bold">'
            f'{html.escape(title)}</text>']
@@ -1151,29 +1151,29 @@ def svg_panel(results, specs, designs, metric, title, x0, y0, sizes):
     for design in designs:
         out.append(f'<text x="{x0 + 4}" y="{y + 11}" fill="#777" '
                    f'font-style="italic">{html.escape(DESIGNS[design].title)}</text>')
-        y += head
+        y += HEAD
         for spec in (s for s in specs if s.design == design):
             s = spreads[spec.name]
-            out.append(f'<text x="{x0 + label_w - 6}" y="{y + 10}" '
+            out.append(f'<text x="{x0 + LABEL_W - 6}" y="{y + 10}" '
                        f'text-anchor="end">{html.escape(spec.name)}</text>')
             if s is None:
-                out.append(f'<text x="{x0 + label_w}" y="{y + 10}" '
+                out.append(f'<text x="{x0 + LABEL_W}" y="{y + 10}" '
                            f'fill="#999">not measured</text>')
-                y += bar + gap
+                y += BAR + GAP
                 continue
             label = number(s.median, 1)
             if results.saturated(spec.name, metric):
                 label += " *"
-            if s.high * scale > bar_w + 20:
+            if s.high * scale > BAR_W + 20:
                 label += " »"
-            end = max(at(s.median), x0 + label_w + 1)
-            out += [f'<rect x="{x0 + label_w}" y="{y}" width="{end - x0 - label_w:.1f}" '
-                    f'height="{bar}" fill="{COLOURS[spec.kind]}"/>',
+            end = max(at(s.median), x0 + LABEL_W + 1)
+            out += [f'<rect x="{x0 + LABEL_W}" y="{y}" width="{end - x0 - LABEL_W:.1f}" '
+                    f'height="{BAR}" fill="{COLOURS[spec.kind]}"/>',
                     f'<line x1="{at(s.low):.1f}" x2="{at(s.high):.1f}" '
-                    f'y1="{y + bar / 2}" y2="{y + bar / 2}" stroke="black"/>',
+                    f'y1="{y + BAR / 2}" y2="{y + BAR / 2}" stroke="black"/>',
                     f'<text x="{max(end, at(s.high)) + 4:.1f}" y="{y + 10}">'
                     f'{html.escape(label)}</text>']
-            y += bar + gap
+            y += BAR + GAP
     return out
 
 # ---------------------------------------------------------------- report
