@@ -561,7 +561,6 @@ class Cell:
     rate: float = 0            # requests (or connections) per second
     p50: float = 0             # latency, µs
     p99: float = 0
-    max: float = 0
     errors: dict = dataclasses.field(default_factory=dict)
     server_us: float = 0       # server CPU per request, µs
     root_us: float = 0         # of which its first process's own
@@ -569,7 +568,6 @@ class Cell:
     root_faults: float = 0     # of which its first process's own
     rss: int = 0
     pss: int = 0
-    generator_us: float = 0    # generator CPU per request, µs
     generator_busy: float = 0  # share of a core the generator used
     other_load: float = 0      # CPUs busy with neither of them
     failure: str = ""          # why the cell could not be measured
@@ -659,13 +657,12 @@ def measure_window(gen, server, scenario, args, cell):
 
     requests = report["requests"]
     cell.rate = report["requests/s"]
-    cell.p50, cell.p99, cell.max = report["p50_us"], report["p99_us"], report["max_us"]
+    cell.p50, cell.p99 = report["p50_us"], report["p99_us"]
     cell.errors = {k[len("errors_"):]: int(v) for k, v in report.items()
                    if k.startswith("errors_") and v}
     if requests:
         cell.server_us, cell.root_us = cpu * 1e6 / requests, root_cpu * 1e6 / requests
         cell.faults, cell.root_faults = faults[0] / requests, faults[1] / requests
-    cell.generator_us = report["cpu_us/request"]
     cell.generator_busy = report["cpu_busy"]
     generator_cpu = cell.generator_busy * report["seconds"]
     cell.other_load = max(0.0, (busy - cpu - generator_cpu) / wall)
