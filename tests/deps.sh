@@ -37,14 +37,10 @@ if [ -n "$missing" ]; then
         echo "make test needs these (Debian names):$missing; install them, then run it again" >&2
         exit 1
     fi
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo=sudo
-    echo "make test: installing$missing" >&2
-    apt="$sudo env DEBIAN_FRONTEND=noninteractive apt-get -y -qq"
-    $apt update >&2 && $apt install $missing >&2 || exit 1
+    # $missing unquoted: one word a package
+    tests/apt_install.sh "make test" $missing || exit 1
     if ! sanitizers_work; then
-        echo "make test: installing libclang-rt-dev" >&2
-        $apt install libclang-rt-dev >&2 || exit 1
+        tests/apt_install.sh "make test" libclang-rt-dev || exit 1
     fi
 fi
 python_with_pytest

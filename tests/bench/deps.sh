@@ -4,12 +4,7 @@
 # is optional: if it cannot be installed, its row says "not installed".
 
 apt_install() {
-    command -v apt-get >/dev/null || return 1
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo=sudo
-    echo "make bench: installing $*" >&2
-    apt="$sudo env DEBIAN_FRONTEND=noninteractive apt-get -y -qq"
-    $apt update >&2 && $apt install "$@" >&2
+    tests/apt_install.sh "make bench" "$@"
 }
 
 if [ ! -x /usr/bin/python3 ]; then
