@@ -165,9 +165,9 @@ static void share_list(void)
     if (lock_kind == LOCK_FCNTL)
         lock_fd = open_lock_file();
     else if (pthread_mutexattr_init(&attr) != 0 ||
-        pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED) != 0 ||
-        pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST) != 0 ||
-        pthread_mutex_init(&shared->mutex, &attr) != 0)
+             pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED) != 0 ||
+             pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST) != 0 ||
+             pthread_mutex_init(&shared->mutex, &attr) != 0)
         fail("pthread_mutex_init");
 }
 
