@@ -6,15 +6,18 @@ one connection whose every wait is bounded by TIMEOUT.
 """
 
 import concurrent.futures
+import fcntl
 import os
 import pathlib
 import re
+import resource
 import selectors
 import signal
 import socket
 import struct
 import subprocess
 import tempfile
+import termios
 import threading
 import time
 
@@ -219,6 +222,13 @@ def finish_all(servers):
         pytest.fail("\n".join(problems), pytrace=False)
 
 
+def limit_descriptors(n):
+    """A preexec_fn for start(): the server runs with RLIMIT_NOFILE n."""
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+    return limit
+
+
 def run_server(binary, *args, env=None):
     """Runs the binary to completion (for arguments it must refuse)."""
     return subprocess.run([binary, *args], stdin=subprocess.DEVNULL,
@@ -323,6 +333,12 @@ def tcp_state(client):
     """The connection's TCP state, as the kernel keeps it: a client can see
     that the server has dropped it without reading anything."""
     return client.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
+
+
+def unread_bytes(file):
+    """How many bytes wait to be read in a socket or a pipe (a descriptor,
+    or an object with fileno())."""
+    return struct.unpack("i", fcntl.ioctl(file, termios.FIONREAD, b"\0" * 4))[0]
 
 
 def send_without_reading(client, request):

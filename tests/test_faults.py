@@ -9,21 +9,17 @@ the fault. The harness then stops it by SIGTERM and checks its exit and
 its sanitizer (or Valgrind) report.
 """
 
-import fcntl
 import os
 import random
-import resource
 import signal
 import socket
-import struct
-import termios
 import threading
 import time
 
 import pytest
 
-from harness import (LIST_REPLY, TIMEOUT, children, cpu_seconds, long_reply,
-                     wait_until)
+from harness import (LIST_REPLY, TIMEOUT, children, cpu_seconds,
+                     limit_descriptors, long_reply, unread_bytes, wait_until)
 
 FAULTS = []
 
@@ -132,15 +128,12 @@ def sends_10_mib_without_a_newline(server):
 def wait_until_nothing_more_arrives(client, quiet=0.3):
     """Waits, reading nothing, until the bytes waiting for the client have
     stopped growing for `quiet` seconds: the server has sent all it could."""
-    def waiting():
-        return struct.unpack("i", fcntl.ioctl(client.sock, termios.FIONREAD,
-                                              b"\0" * 4))[0]
-
     last, deadline = -1, time.monotonic() + TIMEOUT
     while time.monotonic() < deadline:
-        if waiting() == last > 0:
+        waiting = unread_bytes(client.sock)
+        if waiting == last > 0:
             return
-        last = waiting()
+        last = waiting
         time.sleep(quiet)
     raise AssertionError(f"bytes still arriving after {TIMEOUT} s")
 
@@ -270,12 +263,6 @@ def assert_still_there(server, checks):
         for request, reply in checks:
             c.send(request)
             assert c.line() == reply, f"after the fault, {request!r}"
-
-
-def limit_descriptors(n):
-    def limit():
-        resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
-    return limit
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.__name__)

@@ -12,13 +12,12 @@ import fcntl
 import os
 import pathlib
 import select
-import struct
-import termios
 import threading
 
 import pytest
 
-from harness import SANITIZER_REPORT, TIMEOUT, children, wait_until
+from harness import (SANITIZER_REPORT, TIMEOUT, children, unread_bytes,
+                     wait_until)
 
 PAGE = 4096  # the smallest pipe Linux makes (F_SETPIPE_SZ rounds up)
 
@@ -96,7 +95,7 @@ def test_a_log_no_one_reads_delays_no_client_and_counts_what_it_drops(start):
         server.assert_serves()
     assert not in_pipe_write(server.pid)
     log.drain()
-    wait_until(lambda: pipe_holds(log.read_end) == 0, "the log read")
+    wait_until(lambda: unread_bytes(log.read_end) == 0, "the log read")
     # The first line written now says how many were dropped; a line that
     # is dropped after it has no later line to be counted with.
     server.assert_serves()
@@ -104,11 +103,6 @@ def test_a_log_no_one_reads_delays_no_client_and_counts_what_it_drops(start):
                lambda: f"400 lines logged or counted: {bytes(log.text)!r}")
     assert b" log lines dropped\n" in log.text
     assert lines_logged(log.close(server)) <= 402
-
-
-def pipe_holds(fd):
-    """How many bytes wait in the pipe."""
-    return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0]
 
 
 def answered_before_a_stall(server, client):

@@ -10,14 +10,13 @@ IDLE_TIMEOUT=1 (2 for v0.8's 1024 clients) and clients that act every half
 second: they state limits that the chapters name, not promises.
 """
 
-import resource
 import select
 import time
 
 import pytest
 
-from harness import (TCP_ESTABLISHED, long_reply, send_without_reading,
-                     tcp_state)
+from harness import (TCP_ESTABLISHED, limit_descriptors, long_reply,
+                     send_without_reading, tcp_state)
 
 IDLE = 1    # IDLE_TIMEOUT, in seconds
 PACE = 0.5  # a trickling client acts this often: before each timeout
@@ -49,10 +48,7 @@ def places(features):
         return 1, IDLE, {}
     if "fork" in features:
         return MAX_CHILDREN, 2 * IDLE, {}
-
-    def few_descriptors():
-        resource.setrlimit(resource.RLIMIT_NOFILE, (DESCRIPTORS, DESCRIPTORS))
-    return DESCRIPTORS, IDLE, {"preexec_fn": few_descriptors}
+    return DESCRIPTORS, IDLE, {"preexec_fn": limit_descriptors(DESCRIPTORS)}
 
 
 def send_a_byte(client):
