@@ -326,6 +326,18 @@ class Client:
         self.sock.close()
 
 
+def ask(client, request):
+    """Sends one request line and returns its reply line."""
+    client.send(request + b"\n")
+    return client.line()
+
+
+def ask_many(client, requests):
+    """Sends every request in one go, then reads one reply for each."""
+    client.send(b"".join(r + b"\n" for r in requests))
+    return [client.line() for _ in requests]
+
+
 TCP_ESTABLISHED = 1  # tcp_state() of an open connection, linux/tcp.h
 
 

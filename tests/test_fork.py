@@ -12,7 +12,7 @@ import signal
 
 import pytest
 
-from harness import children, proc_stat, wait_until
+from harness import ask, ask_many, children, proc_stat, wait_until
 
 pytestmark = pytest.mark.stages("fork")
 
@@ -180,8 +180,7 @@ def killed_at_step(server, crash_file, step, request):
 
 def get(server, task_id):
     with server.client() as c:
-        c.send(b"GET/%s/s\n" % task_id)
-        return c.line()
+        return ask(c, b"GET/%s/s" % task_id)
 
 
 def value_for(step):
@@ -209,8 +208,7 @@ def test_a_child_killed_at_any_step_of_a_post_leaves_the_old_value_or_the_new(
 def free_slots(server):
     """How many new tasks the list still takes, filling it."""
     with server.client() as c:
-        c.send(b"".join(b"POST/fill_%d=v/s\n" % i for i in range(1024)))
-        replies = [c.line() for _ in range(1024)]
+        replies = ask_many(c, [b"POST/fill_%d=v/s" % i for i in range(1024)])
     return replies.count(b"submit success\r\n")
 
 

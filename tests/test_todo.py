@@ -8,21 +8,9 @@ import threading
 
 import pytest
 
-from harness import LIST_REPLY, in_parallel
+from harness import LIST_REPLY, ask, ask_many, in_parallel
 
 pytestmark = pytest.mark.stages("todo")
-
-
-def ask(client, request):
-    """Sends one request line and returns its reply line."""
-    client.send(request + b"\n")
-    return client.line()
-
-
-def ask_many(client, requests):
-    """Sends every request in one go, then reads one reply for each."""
-    client.send(b"".join(r + b"\n" for r in requests))
-    return [client.line() for _ in requests]
 
 
 # ------------------------------------------------------------------ framing
