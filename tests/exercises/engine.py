@@ -1,18 +1,23 @@
 """What make grade's engine shares with the modules of each kind of
 exercise: the table of exercises, how a grade ends (Result), how to grade
-(Run), what a proof finds (Proven), and whether a student has started.
+(Run), what a proof finds (Proven), whether a student has started, the
+runner of tests/mutants/ (whose runs of pytest they share), and what
+pytest's JUnit report says.
 """
 
 import dataclasses
+import importlib.util
 import pathlib
 import subprocess
 import sys
 import tarfile
 import threading
+import xml.etree.ElementTree as ElementTree
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SOLUTIONS = HERE / "solutions"
+MUTANTS = ROOT / "tests" / "mutants"
 # The stage folders as handed out: make handout keeps them there, in a copy
 # that has no git to ask.
 PRISTINE = ROOT / "tests" / "classroom" / "stages.tar.gz"
@@ -42,8 +47,8 @@ class Result:
     status: str  # "passed", "failed" or "not started"
     step: str = ""
     test: str = ""
-    failures: int = 0  # checks that failed, errors in them included
-    errors: int = 0    # of which in a fixture: a server died, a sanitizer spoke
+    errors: int = 0  # checks that failed in a fixture: a server died,
+                     # a sanitizer spoke
     tests: int = 0
     seconds: float = 0.0
 
@@ -79,6 +84,36 @@ class Run:
 
     def say(self, text):
         print(text, file=self.out, flush=True)
+
+
+def load_mutant_runner():
+    """tests/mutants/run.py, which builds a copy of a stage with a patch,
+    runs pytest and reads a patch's header: the graders do the same."""
+    spec = importlib.util.spec_from_file_location("mutant_runner",
+                                                  MUTANTS / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+mutant_runner = load_mutant_runner()
+
+
+def junit_cases(report):
+    """[(test, how it ended, message)] from pytest's JUnit XML report, one
+    a test: how it ended is "passed", "skipped", "failure", or "error" (in
+    a fixture, or the file's own). [] if there is no report."""
+    try:
+        root = ElementTree.parse(report).getroot()
+    except (OSError, ElementTree.ParseError):
+        return []
+    cases = []
+    for case in root.iter("testcase"):
+        end = next((c for c in case if c.tag in ("failure", "error", "skipped")),
+                   None)
+        cases.append((case.get("name", ""), "passed" if end is None else end.tag,
+                      "" if end is None else (end.get("message") or "").strip()))
+    return cases
 
 
 # ---------------------------------------------------------- not started

@@ -34,14 +34,11 @@ import hashlib
 import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
-import threading
 import time
-import xml.etree.ElementTree as ElementTree
 
-from engine import ROOT, SOLUTIONS, HERE, Proven, Result
+from engine import (HERE, ROOT, SOLUTIONS, Proven, Result, junit_cases,
+                    mutant_runner)
 from harness import STAGES
 
 LABEL = ""
@@ -135,46 +132,30 @@ def warnings_only(said):
 
 
 def read_report(report):
-    """(tests, failures, errors, the first check that failed or "") from
-    pytest's JUnit XML report."""
-    try:
-        root = ElementTree.parse(report).getroot()
-    except (OSError, ElementTree.ParseError):
-        return 0, 0, 0, ""
-    suite = root if root.tag == "testsuite" else root.find("testsuite")
-    first = next((case.get("name", "") for case in suite.iter("testcase")
-                  if case.find("failure") is not None or
-                  case.find("error") is not None), "")
-    return (int(suite.get("tests", 0)), int(suite.get("failures", 0)),
-            int(suite.get("errors", 0)), first)
+    """(tests, errors, the first check that failed or "") from pytest's
+    JUnit XML report."""
+    cases = junit_cases(report)
+    first = next((name for name, end, _ in cases
+                  if end in ("failure", "error")), "")
+    return len(cases), [end for _, end, _ in cases].count("error"), first
 
 
 def run_tests(exercise, bin_dir, report, run):
     """Runs the grader on bin_dir/STAGE/server; returns a Result."""
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-               "--tb=short", "-rfE", str(grader(exercise)),
-               "--bin-dir", str(bin_dir), "--stage", exercise.stage,
-               f"--junitxml={report}"] + (["-x"] if run.stop_first else [])
-    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, cwd=ROOT, text=True,
-                          errors="replace") as pytest:
-        timer = threading.Timer(TEST_TIMEOUT, pytest.kill)
-        timer.start()
-        for line in pytest.stdout:  # as it comes, but for the report's name
-            if "generated xml file" not in line:
-                print(line, end="", file=run.out, flush=True)
-        status = pytest.wait()
-        timer.cancel()
-    if status == -signal.SIGKILL:
-        return Result("failed", test=f"(hung for {TEST_TIMEOUT} s)", failures=1)
-    tests, failures, errors, first = read_report(report)
+    command = mutant_runner.pytest_command(
+        str(grader(exercise)), "--bin-dir", str(bin_dir), "--stage",
+        exercise.stage, f"--junitxml={report}",
+        *(["-x"] if run.stop_first else []))
+    status = mutant_runner.run(command, run.out, TEST_TIMEOUT, cwd=ROOT)
+    if status is None:
+        return Result("failed", test=f"(hung for {TEST_TIMEOUT} s)")
+    tests, errors, first = read_report(report)
     # test_x[v0.6-post] and test_x[v0.6-post-b'GET'] are test_x and test_x[b'GET']
     first = first.replace(f"[{exercise.stage}]", "").replace(f"[{exercise.stage}-", "[")
     if status == 0:
         return Result("passed", tests=tests)
     return Result("failed", test=first or f"(the grader did not run: pytest "
-                  f"status {status})", failures=failures + errors,
-                  errors=errors, tests=tests)
+                  f"status {status})", errors=errors, tests=tests)
 
 
 def grade(exercise, where, run):
@@ -226,20 +207,6 @@ def reference(exercise):
 
 def wrong_solutions(exercise):
     return sorted(WRONG.glob(f"{exercise.id}-*.patch"))
-
-
-def read_header(patch):
-    """The "Key: value" lines before the first empty line of a patch."""
-    header, key = {}, None
-    for line in patch.read_text().splitlines():
-        if not line.strip():
-            break
-        if line[0].isspace() and key:
-            header[key] += " " + line.strip()
-        else:
-            key, _, value = line.partition(":")
-            header[key] = value.strip()
-    return header
 
 
 def catchers(header):
@@ -325,7 +292,7 @@ def prove_wrong(exercise, patch, proof):
     """The wrong solution fails the grade, at the step and the check its
     header names: it is caught, and for the mistake it makes."""
     began = time.monotonic()
-    header = read_header(patch)
+    header = mutant_runner.read_fields(patch)
     name = f"wrong/{patch.name}"
     if not header.get("Mistake") or not header.get("Caught by"):
         return [Proven(False, f"{name}: its header needs Mistake: and Caught by:",

@@ -27,22 +27,14 @@ The compilers and flags of each kind of build come from the environment
 
 import concurrent.futures
 import dataclasses
-import importlib.util
-import os
+import io
 import pathlib
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 import textwrap
 import time
-import xml.etree.ElementTree as ElementTree
 
-HERE = pathlib.Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
-MUTANTS = ROOT / "tests" / "mutants"
-SOLUTIONS = HERE / "solutions"
+from engine import HERE, MUTANTS, ROOT, SOLUTIONS, junit_cases, mutant_runner
 
 # The buggy builds a test of each exercise must fail on, in tests/mutants/.
 BUGS = {
@@ -58,18 +50,6 @@ SANITIZER_RUNS = 2  # runs on each other build of it that a buggy build needs
 BUG_RUNS = 2        # runs on each buggy build: a test must catch it each time
 RUN_TIMEOUT = 180   # seconds: a test that outlives it has hung
 JOBS = 4            # pytest runs at once: most of their time is spent waiting
-
-
-def load_mutant_runner():
-    """tests/mutants/run.py, which reads a mutant's header and builds it."""
-    spec = importlib.util.spec_from_file_location("mutant_runner",
-                                                  MUTANTS / "run.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-mutant_runner = load_mutant_runner()
 
 
 @dataclasses.dataclass
@@ -97,8 +77,7 @@ class Run:
 
 
 def default_file(exercise):
-    return ROOT / "tests" / "exercises" / "mine" / \
-        f"test_{exercise.id.replace('.', '_')}.py"
+    return HERE / "mine" / f"test_{exercise.id.replace('.', '_')}.py"
 
 
 def targets(exercise):
@@ -146,58 +125,35 @@ def build_all(exercise, work, pool):
 # ---------------------------------------------------------------- runs
 
 
-def pytest_command(test_file, stage, *extra):
-    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-            "--tb=short", "-rfE", str(test_file), "--stage", stage, *extra]
-
-
-def run_pytest(command):
-    """(exit status or None if it hung, output). pytest runs in a session of
-    its own, so that the servers it started go with it if it hangs."""
-    proc = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
-    try:
-        output, _ = proc.communicate(timeout=RUN_TIMEOUT)
-        return proc.returncode, output
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        output, _ = proc.communicate()
-        return None, output
+def run_pytest(test_file, stage, *extra):
+    """(pytest's exit status, or None if it hung; its output)."""
+    out = io.StringIO()
+    status = mutant_runner.run(mutant_runner.pytest_command(
+        str(test_file), "--stage", stage, *extra), out, RUN_TIMEOUT, cwd=ROOT)
+    return status, out.getvalue()
 
 
 def outcomes(report):
     """(the tests that passed, [(test, message)] for each failure or error)
     from a JUnit report."""
-    try:
-        root = ElementTree.parse(report).getroot()
-    except (OSError, ElementTree.ParseError):
-        return set(), []
-    passed, failed = set(), []
-    for case in root.iter("testcase"):
-        name = case.get("name")
-        bad = [c for c in case if c.tag in ("failure", "error")]
-        failed += [(name, (c.get("message") or "").strip()) for c in bad]
-        if not bad and case.find("skipped") is None:
-            passed.add(name)
+    cases = junit_cases(report)
+    failed = [(name, message) for name, end, message in cases
+              if end in ("failure", "error")]
+    passed = {name for name, end, _ in cases if end == "passed"}
     return passed - {name for name, _ in failed}, failed
 
 
 def run_once(exercise, test_file, target, report):
     began = time.monotonic()
-    status, output = run_pytest(pytest_command(
-        test_file, exercise.stage, "--bin-dir", str(target.bin_dir),
-        f"--junitxml={report}"))
+    status, output = run_pytest(test_file, exercise.stage, "--bin-dir",
+                                str(target.bin_dir), f"--junitxml={report}")
     passed, failed = outcomes(report)
-    output = "\n".join(line for line in output.splitlines()
-                       if "generated xml file" not in line)
     return Run(status, time.monotonic() - began, passed, failed, output)
 
 
 def collect(exercise, test_file):
     """(number of tests in the file, pytest's output)."""
-    status, output = run_pytest(pytest_command(
-        test_file, exercise.stage, "--collect-only"))
+    status, output = run_pytest(test_file, exercise.stage, "--collect-only")
     if status != 0:
         return 0, output
     return sum(1 for line in output.splitlines() if "::" in line), output

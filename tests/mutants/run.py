@@ -20,16 +20,22 @@ A mutant's header, before its diff:
     Caught by: test_a_post_is_seen_by_a_get_on_another_connection
 
     Why it is a bug, and how the test sees it.
+
+The exercises' graders (tests/exercises/) build, run pytest and read
+headers with the same functions.
 """
 
 import argparse
+import contextlib
 import os
 import pathlib
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
@@ -38,13 +44,25 @@ BUILDS = ("gcc", "asan", "tsan", "valgrind")
 TEST_TIMEOUT = 600  # seconds: a mutant that hangs the tests is not caught
 
 
-def read_header(patch):
-    header = {}
+def read_fields(patch):
+    """The "Key: value" lines before the first empty line of a patch; a
+    line that starts with a space goes on with the one before."""
+    header, key = {}, None
     for line in patch.read_text().splitlines():
         if not line.strip():
             break
-        key, _, value = line.partition(":")
-        header[key.strip()] = value.strip()
+        if line[0].isspace() and key:
+            header[key] += " " + line.strip()
+        else:
+            key, _, value = line.partition(":")
+            key = key.strip()
+            header[key] = value.strip()
+    return header
+
+
+def read_header(patch):
+    """A mutant's header, every field of it there."""
+    header = read_fields(patch)
     missing = [f for f in FIELDS if not header.get(f)]
     if missing:
         raise SystemExit(f"{patch}: its header lacks {', '.join(missing)}")
@@ -53,19 +71,54 @@ def read_header(patch):
     return header
 
 
-def run(command, log, **kwargs):
-    """Runs command with its output appended to log; returns the exit
-    status, or None if it outlived the timeout."""
+def kill_session(proc):
+    with contextlib.suppress(ProcessLookupError):  # it has ended meanwhile
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def run(command, out, timeout=None, **kwargs):
+    """Runs command, writing what it prints (standard error too) to the
+    text file out as it comes, but for pytest's line that names its JUnit
+    report. Returns the exit status, or None if it outlived timeout
+    (seconds). It runs in a session of its own, killed whole on a timeout
+    or if this program stops: the servers its tests started go with it."""
+    expired = threading.Event()
+
+    def expire():
+        expired.set()
+        kill_session(proc)
+
+    with subprocess.Popen(command, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, errors="replace", start_new_session=True,
+                          **kwargs) as proc:
+        timer = threading.Timer(timeout, expire) if timeout else None
+        if timer:
+            timer.start()
+        try:
+            for line in proc.stdout:
+                if "generated xml file" not in line:
+                    out.write(line)
+                    out.flush()
+            proc.wait()
+        finally:
+            if timer:
+                timer.cancel()
+            if proc.poll() is None:
+                kill_session(proc)
+    return None if expired.is_set() else proc.returncode
+
+
+def pytest_command(*args):
+    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+            "--tb=short", "-rfE", *args]
+
+
+def logged(command, log, **kwargs):
+    """run(), its command line and output appended to the file log."""
     with open(log, "a") as out:
         out.write(f"$ {shlex.join(map(str, command))}\n")
-        out.flush()
-        try:
-            return subprocess.run(command, stdout=out,
-                                  stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL,
-                                  **kwargs).returncode
-        except subprocess.TimeoutExpired:
-            return None
+        return run(command, out, **kwargs)
 
 
 def build(patch, header, work, log):
@@ -77,14 +130,14 @@ def build(patch, header, work, log):
     # git apply as a plain patch tool: the ceiling keeps it from taking the
     # build folder for part of this repository.
     env = dict(os.environ, GIT_CEILING_DIRECTORIES=str(work))
-    if patch is not None and run(["git", "apply", "-p1", patch.resolve()], log,
-                                 cwd=work / "src", env=env) != 0:
+    if patch is not None and logged(["git", "apply", "-p1", patch.resolve()],
+                                    log, cwd=work / "src", env=env) != 0:
         return None, "the patch does not apply"
     kind = "gcc" if header["Build"] == "valgrind" else header["Build"]
     (work / "bin" / stage).mkdir(parents=True)
-    if run(["make", "-s", "-C", work / "src" / stage,
-            f"OUT={work / 'bin' / stage}", f"CC={os.environ[f'CC_{kind}']}",
-            f"EXTRA_CFLAGS={os.environ[f'FLAGS_{kind}']}"], log) != 0:
+    if logged(["make", "-s", "-C", work / "src" / stage,
+               f"OUT={work / 'bin' / stage}", f"CC={os.environ[f'CC_{kind}']}",
+               f"EXTRA_CFLAGS={os.environ[f'FLAGS_{kind}']}"], log) != 0:
         return None, "it does not build"
     return work / "bin", None
 
@@ -98,7 +151,7 @@ def first_failure(log):
     return None
 
 
-def try_mutant(patch, build_root, python):
+def try_mutant(patch, build_root):
     """Returns (caught, what to print)."""
     header = read_header(patch)
     work = (build_root / "mutants" / patch.stem).resolve()
@@ -108,12 +161,11 @@ def try_mutant(patch, build_root, python):
     bin_dir, problem = build(patch, header, work, log)
     if problem:
         return False, f"{problem}: see {log}"
-    command = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x",
-               "-rfE", *header["Tests"].split(), "--bin-dir", bin_dir,
-               "--stage", header["Stage"]]
+    command = pytest_command("-x", *header["Tests"].split(), "--bin-dir",
+                             bin_dir, "--stage", header["Stage"])
     if header["Build"] == "valgrind":
         command += ["--wrapper", os.environ["VALGRIND"]]
-    status = run(command, log, cwd=ROOT, timeout=TEST_TIMEOUT)
+    status = logged(command, log, cwd=ROOT, timeout=TEST_TIMEOUT)
     if status is None:
         return False, f"the tests hung for {TEST_TIMEOUT} s: see {log}"
     if status == 0:
@@ -129,8 +181,6 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--build", required=True, type=pathlib.Path,
                         help="the build folder: mutants go in BUILD/mutants/")
-    parser.add_argument("--python", default=sys.executable,
-                        help="the Python that has pytest")
     parser.add_argument("patches", nargs="+", type=pathlib.Path)
     args = parser.parse_args()
 
@@ -138,7 +188,7 @@ def main():
     for patch in args.patches:
         header = read_header(patch)
         began = time.monotonic()
-        caught, what = try_mutant(patch, args.build, args.python)
+        caught, what = try_mutant(patch, args.build)
         missed += not caught
         print(f"{'caught' if caught else 'MISSED':7} {patch.stem:32} "
               f"{header['Build']:8} {what} ({time.monotonic() - began:.0f} s)",
