@@ -21,6 +21,9 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "exercises"))
+from engine import exercises  # noqa: E402
+
 EXERCISES = ROOT / "tests" / "exercises" / "exercises.txt"
 WORKFLOWS = ROOT / ".github" / "workflows"
 # In the repository, and in a handout.
@@ -65,27 +68,13 @@ jobs:
 """
 
 
-class Exercise:
-    """One line of exercises.txt, read by what does not move: the id is
-    the first cell, the stage the cell that names one, the size the cell
-    that is a size; any other columns are left alone."""
-
-    def __init__(self, line):
-        cells = [cell.strip() for cell in line.split("|")]
-        self.id = cells[0]
-        if not re.fullmatch(r"\d+\.\d+", self.id):
-            raise ValueError(f"{EXERCISES.name}: {self.id!r} is not an "
-                             f"exercise id N.M, in: {line}")
-        self.stage = next((c for c in cells if re.fullmatch(r"v0\.\d+-\S+", c)), "")
-        size = next((c for c in cells if c in POINTS), None)
-        self.points = POINTS.get(size, DEFAULT_POINTS)
-        self.step = "exercise-" + self.id.replace(".", "-")
+def points(exercise):
+    return POINTS.get(exercise.size, DEFAULT_POINTS)
 
 
-def exercises():
-    lines = EXERCISES.read_text().splitlines()
-    return [Exercise(line) for line in lines
-            if line.strip() and not line.startswith("#")]
+def step(exercise):
+    """The workflow's id for the exercise's step: exercise-6-1 for 6.1."""
+    return "exercise-" + exercise.id.replace(".", "-")
 
 
 def workflow():
@@ -94,13 +83,13 @@ def workflow():
     for e in todo:
         out.append(f"""\
       - name: exercise {e.id} ({e.stage})
-        id: {e.step}
+        id: {step(e)}
         uses: classroom-resources/autograding-command-grader@v1
         with:
           test-name: exercise {e.id}
           command: make grade EX={e.id}
           timeout: {TIMEOUT_MINUTES}
-          max-score: {e.points}
+          max-score: {points(e)}
 """)
     out.append("""\
       - name: Report the score
@@ -108,11 +97,11 @@ def workflow():
         env:
 """)
     for e in todo:
-        results = f"${{{{ steps.{e.step}.outputs.result }}}}"
-        out.append(f'          {e.step.upper()}_RESULTS: "{results}"\n')
+        results = f"${{{{ steps.{step(e)}.outputs.result }}}}"
+        out.append(f'          {step(e).upper()}_RESULTS: "{results}"\n')
     out.append(f"""\
         with:
-          runners: {",".join(e.step for e in todo)}
+          runners: {",".join(step(e) for e in todo)}
 """)
     return "".join(out)
 

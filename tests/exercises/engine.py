@@ -25,19 +25,17 @@ PRISTINE = ROOT / "tests" / "classroom" / "stages.tar.gz"
 
 class Exercise:
     """One row of exercises.txt: id | stage | size | kind | title. Its kind
-    names the module that grades it (exercises.KINDS); a row without one
-    is of the kind "server"."""
+    names the module that grades it (exercises.KINDS)."""
 
     def __init__(self, line):
         cells = [cell.strip() for cell in line.split("|", 4)]
-        if len(cells) == 4:
-            cells.insert(3, "server")
         self.id, self.stage, self.size, self.kind, self.title = cells
 
 
 def exercises():
     lines = (HERE / "exercises.txt").read_text().splitlines()
-    return [Exercise(line) for line in lines if line and not line.startswith("#")]
+    return [Exercise(line) for line in lines
+            if line.strip() and not line.startswith("#")]
 
 
 @dataclasses.dataclass

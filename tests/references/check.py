@@ -31,6 +31,9 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "exercises"))
+from engine import exercises  # noqa: E402
+
 REFERENCE = re.compile(r"(tests/[\w./-]+\.py)::(\w+)(?:\[([^\]\s]*)\])?")
 STAGE_PREFIX = re.compile(r"^v\d+\.\d+-[a-z]+-")
 
@@ -130,15 +133,12 @@ def exercise_rows():
     exercise, from exercises.txt. A test exercise's text says so, and
     names the file the student writes."""
     rows = {}
-    text = (ROOT / "tests" / "exercises" / "exercises.txt").read_text()
-    for line in text.splitlines():
-        if line.strip() and not line.startswith("#"):
-            ident, stage, size, kind, title = [
-                cell.strip() for cell in line.split("|", 4)]
-            if kind == "test":
-                title = (f"Write a test: {title[0].lower()}{title[1:]} (in "
-                         f"tests/exercises/mine/test_{ident.replace('.', '_')}.py)")
-            rows.setdefault(stage, []).append((ident, title, size))
+    for e in exercises():
+        title = e.title
+        if e.kind == "test":
+            title = (f"Write a test: {title[0].lower()}{title[1:]} (in "
+                     f"tests/exercises/mine/test_{e.id.replace('.', '_')}.py)")
+        rows.setdefault(e.stage, []).append((e.id, title, e.size))
     return rows
 
 
