@@ -40,7 +40,7 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # harness.py
 import engine  # noqa: E402
 import server_change  # noqa: E402
-
+import testgrading  # noqa: E402
 
 
 class WriteATest:
@@ -50,12 +50,10 @@ class WriteATest:
 
     @staticmethod
     def work(exercise):
-        import testgrading
         return [testgrading.default_file(exercise)]
 
     @staticmethod
     def grade(exercise, where, run):
-        import testgrading
         if run.out is sys.stdout:
             status = testgrading.grade(exercise, where)
         else:  # it prints to sys.stdout: a process of its own keeps that apart
@@ -192,7 +190,6 @@ def main(args):
     if len(args) >= 2 and args[0] == "prove":
         return prove_all(args[1], args[2:])
     if len(args) == 2 and args[0] == "prove-tests":
-        import testgrading
         return testgrading.prove(args[1], engine.exercises())
     if len(args) in (2, 3) and args[0] == "grade":
         exercise = {e.id: e for e in engine.exercises()}.get(args[1])
