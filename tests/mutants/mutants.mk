@@ -4,7 +4,7 @@
 
 MUTANTS = $(sort $(wildcard tests/mutants/*.patch))
 # How each kind of build is made, for the scripts that build a copy of a
-# stage themselves: run.py here, and the exercises' test grading.
+# stage themselves: run.py here, and make grade's graders.
 BUILD_KINDS_ENV = CC_gcc="$(CC_gcc)" FLAGS_gcc="$(FLAGS_gcc)" \
     CC_asan="$(CC_asan)" FLAGS_asan="$(FLAGS_asan)" \
     CC_tsan="$(CC_tsan)" FLAGS_tsan="$(FLAGS_tsan)" VALGRIND="$(VALGRIND)"
