@@ -19,7 +19,7 @@ static void step(int n)
 {
     const char *path = getenv("CRASH_AT");
     FILE *file = path != NULL ? fopen(path, "r") : NULL;
-    int at = 0;
+    int at;
 
     if (file == NULL)
         return;
