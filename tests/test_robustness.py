@@ -51,8 +51,9 @@ def test_silent_client_is_dropped_while_a_talking_one_stays(start):
 @pytest.mark.stages("!once")
 def test_client_that_never_reads_is_dropped_after_IDLE_TIMEOUT(start):
     """Its replies fill every buffer on the way, and the server's write
-    waits: SO_SNDTIMEO ends that wait. The server stopped reading, so the
-    bytes it has not read make its close a reset."""
+    waits: SO_SNDTIMEO ends that wait (v0.7 stops reading from it instead,
+    and drops it as silent). The server stopped reading, so the bytes it
+    has not read make its close a reset."""
     server = start("0", env={"IDLE_TIMEOUT": "1"})
     request, _ = long_reply(server)
     with server.client() as hog:
