@@ -138,6 +138,19 @@ def shipped_files(path, archive):
             if m.isfile() and (m.name == top or m.name.startswith(top + "/"))}
 
 
+def shipped_stage(stage, into):
+    """The stage as it was handed out: in a copy made by make handout,
+    written from PRISTINE into into/STAGE, so that a student's changes for
+    another exercise stay out of it; in this repository, its folder."""
+    if not PRISTINE.is_file():
+        return ROOT / stage
+    with tarfile.open(PRISTINE) as archive:
+        archive.extractall(into, members=[
+            m for m in archive.getmembers()
+            if m.name == stage or m.name.startswith(stage + "/")])
+    return into / stage
+
+
 def as_shipped(paths):
     """True if every path is as it was handed out (a file that was not
     handed out: absent), False if not, None if that cannot be told. A copy

@@ -34,7 +34,8 @@ import tempfile
 import textwrap
 import time
 
-from engine import HERE, MUTANTS, ROOT, SOLUTIONS, junit_cases, mutant_runner
+from engine import (HERE, MUTANTS, ROOT, SOLUTIONS, junit_cases, mutant_runner,
+                    shipped_stage)
 
 # The buggy builds a test of each exercise must fail on, in tests/mutants/.
 BUGS = {
@@ -96,13 +97,13 @@ def targets(exercise):
     return shipped + bugs
 
 
-def build(exercise, target, work):
-    """Builds the target in work/ (a fresh folder); returns why it failed,
-    or None."""
+def build(exercise, source, target, work):
+    """Builds the target from source, the stage as shipped, in work/ (a
+    fresh folder); returns why it failed, or None."""
     work.mkdir(parents=True)
     header = {"Stage": exercise.stage, "Build": target.kind}
     bin_dir, problem = mutant_runner.build(target.patch, header, work,
-                                           work / "log")
+                                           work / "log", source)
     target.bin_dir = bin_dir
     if problem:
         log = (work / "log").read_text(errors="replace")
@@ -114,7 +115,8 @@ def build_all(exercise, work, pool):
     """Every target of the exercise, built in work/ in parallel; raises
     RuntimeError if one does not build."""
     found = targets(exercise)
-    jobs = [pool.submit(build, exercise, t, work / str(i))
+    source = shipped_stage(exercise.stage, work / "shipped")
+    jobs = [pool.submit(build, exercise, source, t, work / str(i))
             for i, t in enumerate(found)]
     problems = [p for p in (job.result() for job in jobs) if p]
     if problems:
@@ -288,7 +290,8 @@ def grade(exercise, path=None):
         except RuntimeError as error:
             print(f"{error}\n== a build failed, before any test ran. If you "
                   f"changed {exercise.stage}/ (for another exercise), put it "
-                  f"back as shipped (git stash), then grade again.")
+                  f"back as shipped (make restore-{exercise.id.split('.')[0]} "
+                  f"saves it first), then grade again.")
             return 2
         runs = sum(t.runs for t in found)
         print(f"== running your tests {runs} times on {len(found)} builds")
