@@ -840,7 +840,7 @@ def summary_row(results, spec, keys=tuple(METRICS)):
 # The rows each chapter's "What it costs" quotes, and their columns: copy
 # each table from results.md into its chapter after a new run.
 QUOTED = {
-    "README.md": ["floor-threads", "v0.6-post", "floor-thread-pool",
+    "docs/costs.md": ["floor-threads", "v0.6-post", "floor-thread-pool",
                   "floor-epoll", "v0.7-select", "floor-fork", "v0.8-fork",
                   "floor-fork-pool", "8.1-pool", "python-threading",
                   "python-forking", "redis"],
@@ -1280,8 +1280,7 @@ the runs' ranges do not overlap.
 
 ## What the chapters quote
 
-Each stage's chapter, in "What it costs", and the top README, in "What
-each design costs", show these rows of the table above: after a new run,
+Each stage's chapter, in "What it costs", and docs/costs.md show these rows of the table above: after a new run,
 copy each table into its file, then check the numbers its text quotes.
 
 {quoted_tables(results)}

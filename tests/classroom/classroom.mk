@@ -38,7 +38,7 @@ handout:
 	    "changes are left out: the handout is the last commit, $$(git rev-parse --short HEAD)"
 	@rm -rf $(HANDOUT) $(HANDOUT).tar.gz && mkdir -p $(HANDOUT)
 	@git archive HEAD | tar -x -C $(HANDOUT)
-	@rm -rf $(HANDOUT)/tests/exercises/solutions
+	@rm -rf $(HANDOUT)/tests/exercises/solutions $(HANDOUT)/teachers
 	@mv $(HANDOUT)/$(CLASSROOM_WORKFLOW) $(HANDOUT)/.github/workflows/
 	@rmdir $(HANDOUT)/$(dir $(CLASSROOM_WORKFLOW))
 	@git archive HEAD $(STAGES) | gzip -n > $(HANDOUT)/$(PRISTINE)
