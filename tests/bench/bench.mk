@@ -21,7 +21,8 @@
 # every cell) in $(BUILD)/bench, and changes no file of the repository.
 # For maintainers: `make bench-results` measures every row and writes the
 # committed tests/bench/results.* (about 5 minutes; run it on a machine no
-# other program is using: a cell measured while one is busy is marked !).
+# other program is using: a cell measured while one is busy is marked !),
+# and `make bench-quotes` copies its tables into the chapters.
 # make test builds the tools with gcc and clang under -Werror, and runs
 # `make bench DIR=v0.7-select` for a moment (bench-smoke).
 
@@ -44,7 +45,7 @@ BENCH_ARGS = --bin-dir $(BENCH_DIR) --seconds $(BENCH_SECONDS) \
     $(if $(RENDER),--render '$(RENDER)')
 BENCH_PYTHON = PYTHONPATH=tests$${PYTHONPATH:+:$$PYTHONPATH} /usr/bin/python3 -m bench
 
-.PHONY: bench bench-results build-bench bench-smoke
+.PHONY: bench bench-results bench-quotes build-bench bench-smoke
 
 # Redis is installed for a whole run only: a run of some rows skips it.
 bench: $(BENCH_DIR)/loadgen $(addprefix $(BENCH_DIR)/,$(FLOORS)) \
@@ -52,9 +53,14 @@ bench: $(BENCH_DIR)/loadgen $(addprefix $(BENCH_DIR)/,$(FLOORS)) \
 	@$(if $(ONLY)$(RENDER),,tests/bench/deps.sh)
 	$(BENCH_PYTHON) $(BENCH_ARGS) $(BENCH_FLAGS)
 
-# For maintainers: every row and scenario, into the committed results.
+# For maintainers: every row and scenario, into the committed results;
+# then bench-quotes copies results.md's tables into the chapters (check the
+# numbers their text quotes by hand).
 bench-results:
 	@$(MAKE) --no-print-directory bench BENCH_FLAGS="--whole --out tests/bench $(BENCH_FLAGS)"
+
+bench-quotes:
+	$(BENCH_PYTHON).quotes
 
 $(BENCH_DIR)/loadgen: tests/bench/loadgen.c
 	@mkdir -p $(@D)
@@ -74,8 +80,10 @@ build-bench: $(BENCH_DIR)/loadgen $(addprefix $(BENCH_DIR)/,$(FLOORS))
 	    tests/bench/floor.c tests/bench/floor_blocking.c
 
 # In make test: make bench with a stage folder as DIR, measured against
-# every floor for a moment, once; any failed cell or error fails it.
+# every floor for a moment, once; any failed cell or error fails it. And
+# the chapters quote results.md's tables as they are.
 bench-smoke:
+	@$(BENCH_PYTHON).quotes --check
 	@echo "== make bench DIR=v0.7-select, for a moment"
 	@mkdir -p $(BENCH_DIR)
 	@$(MAKE) --no-print-directory bench DIR=v0.7-select ONLY='dir:* floor-*' \

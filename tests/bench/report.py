@@ -82,9 +82,11 @@ def quiet_text(results):
     if not disturbed:
         return text + (f"in the end no cell was measured with other load "
                        f"over {QUIET:.0%}.")
-    names = ", ".join(f"{n} ({k})" for n, k in disturbed)
+    names = (": " + ", ".join(f"{n} ({k})" for n, k in disturbed)
+             if len(disturbed) <= 8 else ", shown in the last column of "
+             "\"Every cell\"")
     return text + (f"{len(disturbed)} cells still had a run with other load "
-                   f"over {QUIET:.0%} (marked !): {names}.")
+                   f"over {QUIET:.0%} (marked !){names}.")
 
 
 def time_wait_text(h):

@@ -85,12 +85,16 @@ class Results:
         self.cells.setdefault((name, key), []).append(cell)
 
     def save(self, path):
+        """As JSON, a row or a run of a cell on each line."""
+        def lines(items):
+            return ",\n  ".join(json.dumps(i, ensure_ascii=False) for i in items)
         cells = [dict(row=n, scenario=k, **dataclasses.asdict(c))
                  for (n, k), cells in self.cells.items() for c in cells]
-        path.write_text(json.dumps(
-            {"header": self.header,
-             "rows": [dataclasses.asdict(r) for r in self.rows],
-             "cells": cells}, indent=1, ensure_ascii=False) + "\n")
+        rows = [dataclasses.asdict(r) for r in self.rows]
+        path.write_text(
+            f'{{"header": {json.dumps(self.header, ensure_ascii=False)},\n'
+            f' "rows": [\n  {lines(rows)}],\n'
+            f' "cells": [\n  {lines(cells)}]}}\n')
 
     @classmethod
     def load(cls, path):
