@@ -160,9 +160,11 @@ def exercise_spec(bin_dir, row, stage, exercise, design, about):
     temporary copy of its stage."""
     spec = ServerSpec(row, "exercise", design, stage_protocol(stage), about)
     solution = HERE.parent / "exercises" / "solutions" / f"{exercise}.patch"
-    if not solution.is_file():
+    if not solution.parent.is_dir():
         spec.missing = ("skipped: no tests/exercises/solutions/ (a copy handed "
                         "to students has none)")
+    elif not solution.is_file():
+        spec.missing = f"skipped: no {solution.relative_to(ROOT)}"
     elif not shutil.which("patch"):
         spec.missing = "skipped: patch is not installed"
 
