@@ -3,6 +3,7 @@ rows grouped by design with the floor first."""
 
 import html
 
+from .accounting import QUIET
 from .rows import DESIGNS, KINDS
 from .stats import METRICS, SATURATED
 from .tables import number
@@ -30,7 +31,7 @@ def svg_chart(results, subtitle):
     designs = [d for d in DESIGNS if any(r.design == d for r in rows)]
     panel_h = 26 + len(rows) * (BAR + GAP) + len(designs) * HEAD + 12
     width, top = 2 * PANEL_W + 20, 52
-    height = top + (len(PANELS) + 1) // 2 * panel_h + 30
+    height = top + (len(PANELS) + 1) // 2 * panel_h + 44
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
            f'height="{height}" font-family="sans-serif" font-size="11">',
            f'<rect width="{width}" height="{height}" fill="white"/>',
@@ -47,11 +48,13 @@ def svg_chart(results, subtitle):
     for i, (key, title) in enumerate(PANELS):
         x0, y0 = 10 + (i % 2) * PANEL_W, top + (i // 2) * panel_h
         out += svg_panel(results, rows, designs, METRICS[key], title, x0, y0)
-    out.append(f'<text x="10" y="{height - 10}" fill="#555">Bars: the median '
+    out.append(f'<text x="10" y="{height - 24}" fill="#555">Bars: the median '
                f'of the runs; the black line: their least and greatest. '
                f'* loadgen busy over {SATURATED:.0%} of its core: the rate is '
-               f'the generator\'s. ! measured while other programs were '
-               f'busy.</text>')
+               f'the generator\'s.</text>')
+    out.append(f'<text x="10" y="{height - 10}" fill="#555">! a run measured '
+               f'while other programs kept over {QUIET:.0%} of a CPU busy: '
+               f'disturbed.</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
 

@@ -14,8 +14,7 @@ MARKS = {
     "~": "the runs cannot tell this cell from another row of its design "
          "(the pairs are listed below)",
     "!": f"a run of this cell was measured while other programs kept over "
-         f"{QUIET:.0%} of a CPU busy, even after measuring it again: its "
-         f"numbers are disturbed",
+         f"{QUIET:.0%} of a CPU busy: its numbers are disturbed",
 }
 
 
