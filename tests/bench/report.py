@@ -195,8 +195,9 @@ What this run shows beyond UNP's claims:
 ## What the chapters quote
 
 Each stage's chapter, in "What it costs", and docs/costs.md show these
-rows of the table above: after a new run, copy each table into its file,
-then check the numbers its text quotes.
+rows of the table above: after a new run, `make bench-quotes` copies each
+table into its file (make test checks they match); then check the numbers
+its text quotes.
 
 {quoted_tables(results)}
 
