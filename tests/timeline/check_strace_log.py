@@ -86,6 +86,33 @@ def test_signals_are_kept_apart_from_calls():
     assert not [c for c in log.calls if c.name.startswith("SIG")]
 
 
+def test_a_signal_says_who_sent_it():
+    log = recorded("v0.8-fork")
+    assert [s.sender for s in log.signals] == [10048, 10003, 9953, 9772]
+
+
+def test_a_whole_line_call_had_returned_by_the_next_line():
+    log = parse("""
+        1 10.000000 accept(3, {sa_family=AF_INET, sin_port=htons(4000)}, [16]) = 4 <0.001000>
+        1 10.500000 read(4, "x", 1024) = 1 <0.000010>
+    """)
+    accept, read = log.calls
+    assert (accept.end, accept.returned_by) == (10.001, 10.5)
+    assert (accept.entry_line, accept.exit_line, read.entry_line) == (0, 0, 1)
+    assert read.returned_by == read.end  # the last line: nothing after it
+
+
+def test_a_call_cut_in_two_had_returned_by_its_resumed_line():
+    log = parse("""
+        1 10.000000 accept(3,  <unfinished ...>
+        2 10.100000 close(5) = 0 <0.000010>
+        1 10.200000 <... accept resumed>{sa_family=AF_INET, sin_port=htons(4000)}, [16]) = 5 <0.050000>
+    """)
+    accept = calls(log, 1, "accept")[0]
+    assert (accept.start, accept.end, accept.returned_by) == (10.0, 10.05, 10.2)
+    assert (accept.entry_line, accept.exit_line) == (0, 2)
+
+
 def test_every_thread_and_process_end_is_read():
     log = recorded("v0.3-threads")
     assert {e.tid: e.how for e in log.exits} == {
@@ -174,22 +201,6 @@ def test_only_lock_calls_of_fcntl_are_kept():
     assert [s.what for s in child.spans if "lock" in s.what][:2] == ["lock", "unlock"]
 
 
-def test_accept_takes_effect_when_it_returns():
-    # Thread 2 closes B's fd 5 while thread 1 waits in accept, which then
-    # returns 5 for C: fd 5 is C's from then on.
-    log = parse("""
-        1 0.400000 accept(3, {sa_family=AF_INET, sin_port=htons(3999), sin_addr=inet_addr("127.0.0.1")}, [128 => 16]) = 5 <0.000010>
-        1 0.500000 clone3({flags=CLONE_VM|CLONE_FILES|CLONE_THREAD} => {parent_tid=[2]}, 88) = 2 <0.000010>
-        1 1.000000 accept(3,  <unfinished ...>
-        2 1.100000 close(5) = 0 <0.000010>
-        1 1.200000 <... accept resumed>{sa_family=AF_INET, sin_port=htons(4000), sin_addr=inet_addr("127.0.0.1")}, [128 => 16]) = 5 <0.200000>
-        1 1.300000 read(5, "x\\n", 1024) = 2 <0.000010>
-    """)
-    first, thread = server_lanes.lanes(log, {3999: "B", 4000: "C"}, lambda wall: wall)
-    assert [s.client for s in thread.spans if s.what == "close"] == ["B"]
-    assert first.clients() == ["C"]
-
-
 def test_calls_on_other_descriptors_are_left_out():
     lanes = lanes_of("v0.3-threads")
     texts = [s.text for lane in lanes for s in lane.spans]
@@ -198,6 +209,92 @@ def test_calls_on_other_descriptors_are_left_out():
 
 def test_signals_and_ends_go_to_their_lane():
     parent, *children = lanes_of("v0.8-fork")
-    assert [name for _, name in parent.signals] == ["SIGCHLD"] * 3 + ["SIGTERM"]
+    assert [s.name for s in parent.signals] == ["SIGCHLD"] * 3 + ["SIGTERM"]
+    assert not [s for child in children for s in child.signals]
     assert all(child.ended is not None for child in children)
     assert [s.what for s in parent.spans].count("reap") >= 3
+
+
+def test_the_recorders_sigterm_is_told_from_the_others():
+    log = recorded("v0.8-fork")
+    start = log.calls[0].start
+    parent = server_lanes.lanes(log, PORTS["v0.8-fork"], lambda wall: wall - start,
+                                recorder=9772)[0]
+    assert [(s.name, s.by_recorder) for s in parent.signals] == [
+        ("SIGCHLD", False)] * 3 + [("SIGTERM", True)]
+
+
+# A busy machine: strace's -T ran from when strace started its clock, which
+# it does after writing the first half of the line. Held up there (here
+# 0.4 s), time + -T falls before the return, even before the scenario
+# began (at 100.0 here), though the call returned A, who connected after.
+BUSY = """
+    1 99.500000 listen(3, 4096) = 0 <0.000010>
+    1 99.600000 accept(3, {sa_family=AF_INET, sin_port=htons(4000), sin_addr=inet_addr("127.0.0.1")}, [128 => 16]) = 4 <0.001000>
+    1 100.010000 clone3({flags=CLONE_VM|CLONE_FILES|CLONE_THREAD} => {parent_tid=[2]}, 88) = 2 <0.000010>
+    2 100.100000 read(4, "x\\n", 1024) = 2 <0.090000>
+"""
+
+
+def test_an_accept_written_before_the_scenario_began_still_names_its_client():
+    first, thread = server_lanes.lanes(parse(BUSY), {4000: "A"}, lambda wall: wall - 100.0,
+                                       {"A": 0.0})
+    assert [(s.what, s.client) for s in first.spans] == [("accept", "A"), ("start", "")]
+    assert thread.clients() == ["A"]
+
+
+def test_what_returned_before_the_scenario_began_is_left_out():
+    first, _ = server_lanes.lanes(parse(BUSY), {4000: "A"}, lambda wall: wall - 100.0)
+    assert "listen" not in [s.what for s in first.spans]
+
+
+def test_an_accept_cut_in_two_takes_effect_where_the_log_shows_its_return():
+    # -T puts the accept's return at 1.05, before thread 2's close of fd 5
+    # at 1.1; but the accept could only return fd 5 once it was closed,
+    # and the log shows its return after the close.
+    log = parse("""
+        1 0.400000 accept(3, {sa_family=AF_INET, sin_port=htons(3999), sin_addr=inet_addr("127.0.0.1")}, [128 => 16]) = 5 <0.000010>
+        1 0.500000 clone3({flags=CLONE_VM|CLONE_FILES|CLONE_THREAD} => {parent_tid=[2]}, 88) = 2 <0.000010>
+        1 1.000000 accept(3,  <unfinished ...>
+        2 1.100000 close(5) = 0 <0.000010>
+        1 1.200000 <... accept resumed>{sa_family=AF_INET, sin_port=htons(4000), sin_addr=inet_addr("127.0.0.1")}, [128 => 16]) = 5 <0.050000>
+        1 1.300000 read(5, "x\\n", 1024) = 2 <0.000010>
+    """)
+    first, thread = server_lanes.lanes(log, {3999: "B", 4000: "C"}, lambda wall: wall)
+    assert [s.client for s in thread.spans if s.what == "close"] == ["B"]
+    assert first.clients() == ["C"]
+
+
+REUSED = """
+    1 0.100000 accept(3, {sa_family=AF_INET, sin_port=htons(4000), sin_addr=inet_addr("127.0.0.1")}, [128 => 16]) = 4 <0.000010>
+    1 0.150000 read(4, "x\\n", 1024) = 2 <0.000010>
+    1 0.160000 close(4) = 0 <0.000010>
+    1 0.170000 accept(3, {sa_family=AF_INET, sin_port=htons(4000), sin_addr=inet_addr("127.0.0.1")}, [128 => 16]) = 4 <0.150000>
+    1 0.330000 read(4, "y\\n", 1024) = 2 <0.000010>
+    1 0.340000 close(4) = 0 <0.000010>
+    1 0.900000 accept(3, {sa_family=AF_INET, sin_port=htons(4000), sin_addr=inet_addr("127.0.0.1")}, [128 => 16]) = 4 <0.000010>
+    1 0.950000 read(4, "z\\n", 1024) = 2 <0.000010>
+"""
+
+
+def test_a_connection_from_the_clients_port_before_it_connected_is_not_the_client():
+    # Another program's connection came from port 4000 before B, which
+    # began to connect at 0.3, was given the same port.
+    (lane,) = server_lanes.lanes(parse(REUSED), {4000: "B"}, lambda wall: wall, {"B": 0.3})
+    accepts = [s for s in lane.spans if s.what == "accept"]
+    assert [s.client for s in accepts] == ["", "B", ""]
+    assert [s.text for s in lane.spans if s.what == "read" and s.client] == [
+        "read(fd 4: B) = 2 bytes"]
+
+
+def test_a_futex_wait_and_the_wake_that_ended_it_are_kept():
+    log = parse("""
+        2 1.000000 futex(0x5600, FUTEX_WAIT_PRIVATE, 2, NULL <unfinished ...>
+        3 1.100000 futex(0x5600, FUTEX_WAKE_PRIVATE, 1) = 1 <0.000010>
+        2 1.100100 <... futex resumed>) = 0 <0.100050>
+        2 1.100200 futex(0x5600, FUTEX_WAKE_PRIVATE, 1) = 0 <0.000010>
+        3 1.100300 futex(0x5600, FUTEX_CMP_REQUEUE_PRIVATE, 1, 2147483647, 0x5604, 2) = 0 <0.000010>
+    """)
+    two, three = server_lanes.lanes(log, {}, lambda wall: wall)
+    assert [(s.what, s.key) for s in two.spans] == [("futex", "0x5600")]
+    assert [(s.what, s.key) for s in three.spans] == [("wake", "0x5600")]

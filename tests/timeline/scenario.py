@@ -12,19 +12,29 @@ Three clients, on one clock (seconds since the scenario began):
                                                          the stage has POST)
                                                          and leaves at once
     0.9                           asks (request 2)
-    1.0                           leaves, once answered
-                                  (or cut off)
+    1.0                           waits for its replies
+                                  (or to be cut off),
+                                  leaves 0.2 s later
     1.1   sends half of request 3
     1.4   sends the other half
     1.7   leaves, once B and C
           have had a reply
-          (at 3.0 at the latest)
 
 A request is the stage's probe (tests/harness.py): `ping` to an echo stage,
-a GET to a todo stage. A leaves only once B and C have had a reply, or at
-3.0 s if they never get one: so "B was answered while A was still there"
-is a fact about the server, not about how fast this machine is, and a
-server that serves one client at a time shows B waiting until A leaves.
+a GET to a todo stage. Every wait is for an event, never for the machine
+to be quick: A leaves only once B and C have had a reply, so "B was
+answered while A was still there" is a fact about the server, not about
+how fast this machine is. A stage whose row in tests/stages.txt says
+`serial` serves one client at a time and cannot answer B or C while A is
+connected: there A leaves at 1.7 without waiting, and the facts check
+that B got nothing before. B stays 0.2 s after its replies, as a reader
+would: on a serial stage C then waits for B as B waited for A.
+
+A stage whose threads share the list under a lock (v0.6) is recorded from
+a build that keeps the lock after a POST until another thread waits for it
+(hold_lock.c). There, 0.2 s after its second request, and as long as C
+has no reply, B asks again once answered: however late C's thread stores
+the POST, a request comes after it to want the lock.
 
 To leave, a client closes its side (shutdown: the server reads the end of
 the stream), waits until the server has closed the connection too, then
@@ -46,7 +56,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from harness import TIMEOUT, probe  # noqa: E402
 
 POST = (b"POST/task_04=write code/status\n", b"submit success\r\n")
-LIMIT = 10.0  # seconds: the scenario ends by then, whatever the server does
+LINGER = 0.2  # seconds B stays once it has its replies
+LIMIT = 30.0  # seconds: the scenario ends by then, whatever the server does
 
 
 def others_answered(me, everyone):
@@ -61,29 +72,45 @@ def closed_by_server(me, everyone):
     return me.cut_off
 
 
-def leave(at, once=None, latest=LIMIT):
+def post_answered(me, everyone):
+    return bool(everyone["C"].replies) or me.cut_off
+
+
+def holds_lock(features):
+    """True for a stage whose threads share the list under a lock: it is
+    recorded from the build in hold_lock.c."""
+    return {"threads", "post"} <= features
+
+
+def leave(at=0.0, once=None, after=None):
     """Closes its side, then its socket once the server has closed."""
-    return [Step(at, "leave", once=once, latest=latest),
+    return [Step(at, "leave", once=once, after=after),
             Step(at, "close", once=closed_by_server)]
 
 
 @dataclasses.dataclass
 class Step:
     at: float                 # not before this many seconds into the run,
-    do: str                   # connect, send, leave or close
+    do: str                   # connect, send, ask_until, wait, leave or close
     data: bytes = b""
     reply: bytes = b""        # for the send that ends a request: its reply
-    once: object = None       # and not before once(client, everyone) is true,
-    latest: float = LIMIT     # unless this many seconds have passed
+    once: object = None       # and not before once(client, everyone) is true
+    after: float = None       # and not before this long after the step before
+    until: object = None      # ask_until: sends again until until(client, everyone)
+
+    def earliest(self, me):
+        if self.after is None:
+            return self.at
+        return max(self.at, me.last_step + self.after)
 
     def due(self, now, me, everyone):
-        if now < self.at:
+        if now < self.earliest(me):
             return False
-        return self.once is None or self.once(me, everyone) or now >= self.latest
+        return self.once is None or self.once(me, everyone)
 
-    def next_time(self, now):
+    def next_time(self, now, me):
         """When to look again, if nothing arrives before."""
-        return self.at if now < self.at else self.latest
+        return self.earliest(me) if now < self.earliest(me) else LIMIT
 
 
 def script(features):
@@ -97,11 +124,14 @@ def script(features):
               Step(0.6, "send", ask, reply),
               Step(1.1, "send", ask[:half]),
               Step(1.4, "send", ask[half:], reply),
-              *leave(1.7, once=others_answered, latest=3.0)],
+              *leave(1.7, once=None if "serial" in features else others_answered)],
         "B": [Step(0.3, "connect"),
               Step(0.4, "send", ask, reply),
               Step(0.9, "send", ask, reply),
-              *leave(1.0, once=answered_or_cut_off)],
+              *([Step(0.9, "ask_until", ask, reply, once=answered_or_cut_off,
+                      after=LINGER, until=post_answered)] if holds_lock(features) else []),
+              Step(1.0, "wait", once=answered_or_cut_off),
+              *leave(after=LINGER)],
         "C": [Step(0.6, "connect"),
               Step(0.7, "send", post, posted),
               *leave(0.7)],
@@ -132,6 +162,7 @@ class Client:
         self.received = bytearray()
         self.replies = 0
         self.cut_off = False    # the server closed or reset the connection
+        self.last_step = 0.0    # when it made its last step
 
     def record(self, kind, request=0, data=b"", note="", at=None):
         """Writes the event down, at the time given or now; returns its time."""
@@ -197,11 +228,15 @@ class Client:
         self.record("close")
         self.sock.close()
 
-    def make(self, step, server_port, selector):
+    def make(self, step, server_port, selector, everyone):
+        self.last_step = self.now()
         if step.do == "connect":
             self.connect(server_port, selector)
         elif step.do == "send":
             self.send(step)
+        elif step.do == "ask_until" and not step.until(self, everyone):
+            self.send(step)
+            self.steps.insert(0, step)
         elif step.do == "leave":
             self.leave()
         elif step.do == "close":
@@ -223,8 +258,8 @@ def play(server_port, features):
         while any(c.steps for c in everyone.values()) and now() < LIMIT:
             for client in everyone.values():
                 while client.steps and client.steps[0].due(now(), client, everyone):
-                    client.make(client.steps.pop(0), server_port, selector)
-            waiting = [c.steps[0].next_time(now()) for c in everyone.values() if c.steps]
+                    client.make(client.steps.pop(0), server_port, selector, everyone)
+            waiting = [c.steps[0].next_time(now(), c) for c in everyone.values() if c.steps]
             if waiting:
                 for key, _ in selector.select(max(0.0, min(waiting) - now())):
                     key.data.receive(selector)

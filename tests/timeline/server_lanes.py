@@ -8,6 +8,15 @@ server changes them: accept() puts a client in the table of the process
 that called it (strace prints the client's port, and each client knows its
 own), close() takes it out, a thread (clone with CLONE_FILES) shares its
 creator's table, and a process (fork) starts with a copy of it.
+
+The calls are taken in the order strace wrote them, never by their times
+(see strace_log.py): a call that waits (accept, select, wait4) where the
+log shows its return, any other where it shows it made. That order is the
+one the server made them in, however busy the machine was.
+
+A port number is reused: an accept() that returned a connection from A's
+port before A began to connect was another connection's, not A's; and a
+client is accepted once.
 """
 
 import dataclasses
@@ -18,6 +27,7 @@ import strace_log
 STARTS = {"clone", "clone3", "fork", "vfork"}
 WAITS = {"accept": "accept", "accept4": "accept", "select": "select",
          "pselect6": "select", "poll": "poll", "wait4": "reap"}
+FUTEX_WAKES = {"FUTEX_WAKE", "FUTEX_WAKE_PRIVATE"}
 ON_CLIENTS = {"read", "write", "close"}
 PORT = re.compile(r"sin6?_port=htons\((\d+)\)")
 READY = re.compile(r"(?:in|out) \[([\d ]+)\]")
@@ -26,15 +36,26 @@ READY = re.compile(r"(?:in|out) \[([\d ]+)\]")
 @dataclasses.dataclass
 class Span:
     """One system call on a lane, in seconds since the scenario began."""
-    what: str      # accept read write close select poll lock unlock start reap
+    what: str      # accept read write close select poll lock unlock
+                   # futex wake start reap
     start: float
     end: float
     client: str    # the client whose socket it used ("" if none)
     text: str      # what it did, in a few words, for the reader
+    returned_by: float = None  # it had surely returned by then
+    key: str = ""  # futex and wake: the address of the lock's word
 
     @property
     def took(self):
         return self.end - self.start
+
+
+@dataclasses.dataclass
+class Received:
+    """A signal, on the lane of the thread or process it was delivered to."""
+    time: float
+    name: str
+    by_recorder: bool = False  # sent by the recorder, to stop the server
 
 
 @dataclasses.dataclass
@@ -46,7 +67,7 @@ class Lane:
     born: float
     ended: float = None
     spans: list = dataclasses.field(default_factory=list)
-    signals: list = dataclasses.field(default_factory=list)  # (time, name)
+    signals: list = dataclasses.field(default_factory=list)  # Received
 
     def clients(self):
         """The clients whose sockets this lane read or wrote, in order."""
@@ -61,10 +82,10 @@ class Lane:
 
 
 def when(call):
-    """The moment a call counts: a call that waits (accept, select, wait4)
-    when it returns, with the descriptor or the news it waited for; any
-    other when it is made."""
-    return call.end if call.name in WAITS else call.start
+    """Where a call counts, in the log's order: a call that waits (accept,
+    select, wait4) where it returns, with the descriptor or the news it
+    waited for; any other where it is made."""
+    return call.exit_line if call.name in WAITS else call.entry_line
 
 
 def started_child(call, files, found, at):
@@ -98,13 +119,33 @@ def on_socket(call, table):
     return call.name, client, f"{call.name}(fd {fd}: {client}) = {said}"
 
 
-def waited(call, table, ports, listeners):
+class Clients:
+    """Which client an accepted connection is: by its port, if it came
+    back after that client began to connect, and only once."""
+
+    def __init__(self, ports, connected, at):
+        self.ports = ports          # port -> client name
+        self.connected = connected  # name -> when it began to connect
+        self.at = at
+        self.accepted = set()
+
+    def of(self, call):
+        port = PORT.search(call.args)
+        name = self.ports.get(int(port[1]), "") if port else ""
+        began = self.connected.get(name)
+        if not name or name in self.accepted or (
+                began is not None and self.at(call.returned_by) < began):
+            return ""
+        self.accepted.add(name)
+        return name
+
+
+def waited(call, table, clients, listeners):
     """accept, select, poll or wait4: a call made to wait for something."""
     what = WAITS[call.name]
-    port = PORT.search(call.args)
     result = call.returned()
-    if what == "accept" and port and result is not None and result >= 0:
-        client = ports.get(int(port[1]), "")
+    if what == "accept" and result is not None and result >= 0:
+        client = clients.of(call)
         if client:
             table[result] = client
         return what, client, f"accept() = fd {result}: {client or 'another client'}"
@@ -125,16 +166,32 @@ def lock(call):
     return "lock", "", "fcntl(): lock the list (waits while another holds it)"
 
 
-def lanes(log, ports, at):
+def futex(call):
+    """A thread waiting for a lock another holds (FUTEX_WAIT), or letting
+    go of one another waits for (FUTEX_WAKE); other futex calls are left
+    out. An uncontended lock makes no system call at all."""
+    address, op, *_ = [a.strip() for a in call.args.split(",")] + [""]
+    if op.startswith("FUTEX_WAIT"):
+        return "futex", "", f"futex({address}): waits for a lock another thread holds"
+    woke = call.returned()
+    if op in FUTEX_WAKES and woke:
+        return "wake", "", f"futex({address}) = {woke}: lets go of a lock, wakes a waiter"
+    return None  # a wake that woke no one, and the rarer operations
+
+
+def lanes(log, ports, at, connected=None, recorder=None):
     """The lanes of the server, first the one strace started, then each
     thread or process in the order they started. ports maps each client's
-    port to its name; at() turns strace's time into scenario seconds."""
+    port to its name, connected each name to when it began to connect;
+    at() turns strace's time into scenario seconds; a signal sent by the
+    process recorder is the recorder's stop."""
     if not log.calls:
         return []
-    first = log.calls[0].tid
+    first = min(log.calls, key=lambda call: call.entry_line).tid
     files = {first: {}}          # tid -> its descriptor table {fd: client}
     found = {first: Lane(first, "server", 0, at(log.calls[0].start))}
     listeners = {int(c.args.split(",")[0]) for c in log.calls if c.name == "listen"}
+    clients = Clients(ports, connected or {}, at)
     for call in sorted(log.calls, key=when):
         table = files.setdefault(call.tid, {})
         lane = found.setdefault(call.tid, Lane(call.tid, "thread", 0, at(call.start)))
@@ -143,25 +200,31 @@ def lanes(log, ports, at):
         elif call.name in ON_CLIENTS:
             kept = on_socket(call, table)
         elif call.name in WAITS:
-            kept = waited(call, table, ports, listeners)
+            kept = waited(call, table, clients, listeners)
         elif call.name == "fcntl":
             kept = lock(call)
+        elif call.name == "futex":
+            kept = futex(call)
         else:
             kept = None
-        if kept:
+        # What had returned before the scenario began was the start-up.
+        if kept and at(call.returned_by) >= 0:
             what, client, text = kept
-            lane.spans.append(Span(what, at(call.start), at(call.end), client, text))
+            key = call.args.split(",")[0] if what in ("futex", "wake") else ""
+            lane.spans.append(Span(what, at(call.start), at(call.end), client, text,
+                                   at(call.returned_by), key))
     for signal in log.signals:
         if signal.tid in found:
-            found[signal.tid].signals.append((at(signal.time), signal.name))
+            found[signal.tid].signals.append(Received(
+                at(signal.time), signal.name,
+                recorder is not None and signal.sender == recorder))
     for end in log.exits:
         if end.tid in found:
             found[end.tid].ended = at(end.time)
-    for lane in found.values():  # what came before the scenario: the start-up
-        lane.spans = sorted((s for s in lane.spans if s.end >= 0),
-                            key=lambda s: s.start)
+    for lane in found.values():
+        lane.spans.sort(key=lambda s: s.start)
     return sorted(found.values(), key=lambda lane: (lane.parent != 0, lane.born))
 
 
-def read(path, ports, at):
-    return lanes(strace_log.read(path), ports, at)
+def read(path, ports, at, connected=None, recorder=None):
+    return lanes(strace_log.read(path), ports, at, connected, recorder)

@@ -3,8 +3,19 @@ server under strace, then draws what the clients and the server did.
 
     python3 tests/timeline/timeline.py --bin-dir build/gcc v0.2-loop
 
-writes v0.2-loop/timeline.svg, and prints the same run as text (kept in
-build/timeline/v0.2-loop.txt, beside the raw trace, v0.2-loop.trace).
+writes build/timeline/v0.2-loop.svg, and prints the same run as text (kept
+beside it in v0.2-loop.txt, with the raw trace, v0.2-loop.trace). Nothing
+in the stage's folder changes: the picture its chapter shows is copied
+there by the maintainers' `make timeline-pictures`.
+
+A stage whose threads share a list under a lock (v0.6) is recorded from
+the build of it in $(BUILD)/held, beside --bin-dir: see hold_lock.c.
+
+When the recorder stops. After the scenario it waits until the server is
+back to one thread and no child (so the trace shows each end), then
+PAUSE more, so that the picture shows the server waiting again, and then
+stops it with SIGTERM: the last signal in every picture is the recorder's,
+not part of the stage's story.
 
 How the two sides are put on one clock. The clients write down
 time.monotonic(), the clock that never jumps: a scenario's waits must not
@@ -33,10 +44,11 @@ import scenario
 import server_lanes
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from harness import ROOT, STAGES, TIMEOUT, Server, children, wait_until  # noqa: E402
+from harness import START_TIMEOUT, STAGES, Server, children, wait_until  # noqa: E402
 
 TRACED_CALLS = ("listen,accept,accept4,read,write,select,pselect6,poll,clone,"
-                "clone3,fork,vfork,fcntl,close,wait4,exit,exit_group")
+                "clone3,fork,vfork,fcntl,futex,close,wait4,exit,exit_group")
+PAUSE = 0.1  # seconds between the server's settling and the recorder's stop
 
 
 @dataclasses.dataclass
@@ -47,6 +59,7 @@ class Run:
     untraced: str     # why the server's side is missing ("" if it is not)
     clock_note: str   # "" unless the system clock was set during the run
     problems: list    # what went wrong with the server (a crash, a report)
+    held: bool = False  # recorded from the lock-holding build (hold_lock.c)
 
     @property
     def length(self):
@@ -72,7 +85,7 @@ class TracedServer(Server):
     def pid(self):
         return self.traced_pid
 
-    def stop(self, sig=signal.SIGTERM, timeout=TIMEOUT):
+    def stop(self, sig=signal.SIGTERM, timeout=START_TIMEOUT):
         self.stopped = True
         os.kill(self.pid, sig)
         try:
@@ -105,67 +118,100 @@ def wall_minus_monotonic():
 
 
 def settle(pid):
-    """Waits (a few seconds at most) until the server is back to one thread
-    and no child process, so the trace shows every thread and child end."""
+    """Waits until the server is back to one thread and no child process,
+    so the trace shows every thread and child end; returns what is wrong
+    if it is not, within a bound a busy machine meets."""
     def idle():
         return len(os.listdir(f"/proc/{pid}/task")) == 1 and not children(pid)
     try:
-        wait_until(idle, "back to one thread and no child", timeout=5)
-    except (AssertionError, FileNotFoundError):
-        pass  # the picture then shows them still running at the end
+        wait_until(idle, "back to one thread and no child", timeout=START_TIMEOUT)
+    except (AssertionError, FileNotFoundError) as error:
+        return [f"after the scenario: {error}"]
+    return []
+
+
+def why_strace_cannot():
+    """Why strace cannot trace a program here ("" if it can): not
+    installed, or forbidden (ptrace refused in some containers)."""
+    if shutil.which("strace") is None:
+        return "strace is not installed"
+    tried = subprocess.run(["strace", "-o", os.devnull, "true"], capture_output=True,
+                           text=True, timeout=START_TIMEOUT)
+    said = tried.stderr.strip().splitlines()
+    return "" if tried.returncode == 0 else \
+        f"strace could not trace it ({said[0] if said else 'strace failed'})"
 
 
 def start_server(binary, features, trace):
-    """The server, traced if strace can; and why not, if it cannot."""
-    if shutil.which("strace") is None:
-        return Server(binary, features, ["0"]), "strace is not installed"
-    try:
-        return TracedServer(binary, features, trace), ""
-    except AssertionError as error:  # no listening line: strace failed
-        said = str(error).split("stderr:\n", 1)[-1].strip().splitlines()
-        why = said[0] if said else "strace failed"
-        return Server(binary, features, ["0"]), f"strace could not trace it ({why})"
+    """The server, traced if strace can; and why not, if it cannot. A
+    traced server that does not start is a failure, not a reason."""
+    untraced = why_strace_cannot()
+    if untraced:
+        return Server(binary, features, ["0"]), untraced
+    return TracedServer(binary, features, trace), ""
 
 
-def record(stage, binary, trace):
-    """Plays the scenario against the stage's binary; returns the Run."""
+def holds_lock(stage):
+    """True for a stage whose timeline is recorded from the lock-holding
+    build (hold_lock.c)."""
+    return scenario.holds_lock(STAGES[stage])
+
+
+def server_binary(stage, bin_dir):
+    """The binary a stage's timeline is recorded from: STAGE/server in
+    bin_dir, or in the held build beside it."""
+    folder = Path(bin_dir).resolve()
+    if holds_lock(stage):
+        folder = folder.parent / "held"
+    return str(folder / stage / "server")
+
+
+def record(stage, bin_dir, trace):
+    """Plays the scenario against the stage's server (server_binary());
+    returns the Run."""
     features = STAGES[stage]
+    binary = server_binary(stage, bin_dir)
+    if not Path(binary).is_file():
+        raise FileNotFoundError(f"{binary} is not built")
     server, untraced = start_server(binary, features, trace)
     try:
         offset = wall_minus_monotonic()
         start, events, ports = scenario.play(server.port, features)
         moved = wall_minus_monotonic() - offset
-        settle(server.pid)
+        unsettled = settle(server.pid)
+        time.sleep(PAUSE)
     finally:
         problems = server.finish()
     lanes = []
     if not untraced:
-        lanes = server_lanes.read(trace, ports, lambda wall: wall - offset - start)
+        connected = {e.client: e.t for e in events if e.kind == "connect"}
+        lanes = server_lanes.read(trace, ports, lambda wall: wall - offset - start,
+                                  connected, os.getpid())
     clock_note = f"the system clock moved {moved * 1000:+.1f} ms during the run" \
         if abs(moved) > 0.001 else ""
-    return Run(stage, events, lanes, untraced, clock_note, problems)
+    return Run(stage, events, lanes, untraced, clock_note, unsettled + problems,
+               holds_lock(stage))
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("stages", nargs="+", metavar="STAGE")
     parser.add_argument("--bin-dir", default="build/gcc",
                         help="folder that holds STAGE/server")
     parser.add_argument("--out", default="build/timeline",
-                        help="folder for the text views and the traces")
-    args = parser.parse_args()
+                        help="folder for the pictures, the text views and the traces")
+    args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     failed = False
     for stage in args.stages:
-        run = record(stage, str(Path(args.bin_dir).resolve() / stage / "server"),
-                     out / f"{stage}.trace")
-        svg = ROOT / stage / "timeline.svg"
+        run = record(stage, args.bin_dir, out / f"{stage}.trace")
+        svg = out / f"{stage}.svg"
         svg.write_text(draw.svg(run))
         text = draw.text(run)
         (out / f"{stage}.txt").write_text(text)
         print(text)
-        print(f"(drawn in {svg.relative_to(ROOT)}; this text in {out / stage}.txt)\n")
+        print(f"(drawn in {svg}; this text in {out / stage}.txt)\n")
         for problem in run.problems:
             print(f"{stage}: {problem}", file=sys.stderr)
             failed = True
