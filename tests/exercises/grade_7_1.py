@@ -47,9 +47,10 @@ def test_1100_clients_at_once_are_all_served(start):
             got, how = receive(clients[-1], reply, closes=False)
             if how != "whole":
                 fail(f"Client {i + 1} of {CLIENTS}, all connected at once, "
-                     f"must be served: with poll() no FD_SETSIZE limits the "
-                     f"descriptors the loop can watch (this client's is "
-                     f"about {i + 4} on the server).", sent=request, expected=reply,
+                     f"must be served: with poll() or epoll, no FD_SETSIZE "
+                     f"limits the descriptors the loop can watch (this "
+                     f"client's is about {i + 4} on the server).",
+                     sent=request, expected=reply,
                      got=outcome(got, how, reply))
         clients[0].send(request)
         got, how = receive(clients[0], reply, closes=False)
