@@ -45,6 +45,9 @@ BUGS = {
     "7.3": ["write-without-its-loop",
             "variants/partial-write-sends-its-start-again"],
     "8.3": ["wait-reaper", "variants/reap-only-when-a-client-comes"],
+    "7.6": ["variants/edge-triggered-one-read-per-event",
+            "variants/edge-triggered-four-reads-per-event",
+            "variants/edge-triggered-reads-until-a-request-is-whole"],
 }
 RUNS = 5            # runs on the gcc build of the stage as shipped
 SANITIZER_RUNS = 2  # runs on each other build of it that a buggy build needs
@@ -61,6 +64,7 @@ class Target:
     patch: pathlib.Path       # None: the stage as shipped
     runs: int
     bin_dir: pathlib.Path = None
+    base: str = ""            # a patch applied first (a mutant's Base)
 
     @property
     def buggy(self):
@@ -89,7 +93,8 @@ def targets(exercise):
         patch = MUTANTS / f"{name}.patch"
         header = mutant_runner.read_header(patch)
         bugs.append(Target(f"{header['Mutant']} ({header['Build']} build)",
-                           header["Build"], patch, BUG_RUNS))
+                           header["Build"], patch, BUG_RUNS,
+                           base=header.get("Base", "")))
     kinds = ["gcc"] + sorted({b.kind for b in bugs} - {"gcc"})
     shipped = [Target(f"{exercise.stage} as shipped ({kind} build)", kind,
                       None, RUNS if kind == "gcc" else SANITIZER_RUNS)
@@ -101,7 +106,7 @@ def build(exercise, source, target, work):
     """Builds the target from source, the stage as shipped, in work/ (a
     fresh folder); returns why it failed, or None."""
     work.mkdir(parents=True)
-    header = {"Stage": exercise.stage, "Build": target.kind}
+    header = {"Stage": exercise.stage, "Build": target.kind, "Base": target.base}
     bin_dir, problem = mutant_runner.build(target.patch, header, work,
                                            work / "log", source)
     target.bin_dir = bin_dir

@@ -21,6 +21,10 @@ A mutant's header, before its diff:
 
     Why it is a bug, and how the test sees it.
 
+A header may also name a Base: a patch applied to the stage first, when
+the bug is planted in another design than the stage's (exercise 7.6's are
+in an edge-triggered epoll loop, tests/exercises/builds/).
+
 The exercises' graders (tests/exercises/) build, run pytest and read
 headers with the same functions.
 """
@@ -123,17 +127,20 @@ def logged(command, log, **kwargs):
 
 def build(patch, header, work, log, source=None):
     """The mutant's binary, built in work/ from a copy of source (default:
-    the stage's folder); None (and why) if it fails. With patch None, the
-    stage as it is, built the same way."""
+    the stage's folder), its Base applied first if it has one; None (and
+    why) if it fails. With patch None, the stage as it is (or with its
+    Base), built the same way."""
     stage = header["Stage"]
     shutil.copytree(source or ROOT / stage, work / "src" / stage,
                     ignore=shutil.ignore_patterns("server", "*.o"))
     # git apply as a plain patch tool: the ceiling keeps it from taking the
     # build folder for part of this repository.
     env = dict(os.environ, GIT_CEILING_DIRECTORIES=str(work))
-    if patch is not None and logged(["git", "apply", "-p1", patch.resolve()],
-                                    log, cwd=work / "src", env=env) != 0:
-        return None, "the patch does not apply"
+    base = [ROOT / header["Base"]] if header.get("Base") else []
+    for applied in base + ([patch] if patch is not None else []):
+        if logged(["git", "apply", "-p1", applied.resolve()], log,
+                  cwd=work / "src", env=env) != 0:
+            return None, f"{applied.name} does not apply"
     kind = "gcc" if header["Build"] == "valgrind" else header["Build"]
     (work / "bin" / stage).mkdir(parents=True)
     if logged(["make", "-s", "-C", work / "src" / stage,
