@@ -37,7 +37,7 @@ help:
 	@echo "make test         installs what the tests need, then runs every test: unit and"
 	@echo "                  socket tests plain and under the sanitizers, fuzz replay,"
 	@echo "                  leak checks, mutants, the exercises' graders"
-	@echo "make bench        the design comparison: each todo stage, exercises 7.1 and 8.1,"
+	@echo "make bench        the design comparison: each todo stage, exercises 7.1, 7.4, 7.5, 8.1,"
 	@echo "                  Redis and Python against their design's floor (ONLY=, DIR=)"
 	@echo "make grade        lists the exercises; make grade EX=N.M grades one (DIR=path)"
 	@echo "make fuzz         runs each fuzz target FUZZ_SECONDS (60) s, keeps what it finds"

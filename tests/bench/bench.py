@@ -2,8 +2,9 @@
 
 Stevens' UNIX Network Programming (chapter 30) compares server designs by
 running the same client against each. This does the same for the todo
-stages (v0.4 to v0.8), for the designs of two exercises built from their
-reference solutions (7.1: poll(); 8.1: a pool of pre-forked processes),
+stages (v0.4 to v0.8), for the designs of four exercises built from their
+reference solutions (7.1: poll(); 7.4 and 7.5: epoll, level- and
+edge-triggered; 8.1: a pool of pre-forked processes),
 for a stage folder elsewhere (--dir), and for references: Redis, and
 Python's socketserver ThreadingTCPServer and ForkingTCPServer written the
 way the articles write them.
@@ -164,6 +165,10 @@ KINDS = ["floor", "stage", "exercise", "dir", "reference"]
 EXERCISE_ROWS = [
     ("7.1-poll", "v0.7-select", "7.1", "event-loop",
      "exercise 7.1's solution: v0.7 with poll() in place of select()"),
+    ("7.4-epoll", "v0.7-select", "7.4", "event-loop",
+     "exercise 7.4's solution: v0.7 with epoll, level-triggered"),
+    ("7.5-epoll-et", "v0.7-select", "7.5", "event-loop",
+     "exercise 7.5's solution: v0.7 with epoll, edge-triggered"),
     ("8.1-pool", "v0.8-fork", "8.1", "process-pool",
      "exercise 8.1's solution: v0.8 with WORKERS processes forked at the start"),
 ]
@@ -847,7 +852,8 @@ QUOTED = {
     "v0.4-todo/README.md": ["v0.4-todo", "floor-threads", "python-threading"],
     "v0.5-get/README.md": ["v0.5-get", "v0.4-todo", "floor-threads"],
     "v0.6-post/README.md": ["v0.6-post", "v0.5-get", "floor-threads"],
-    "v0.7-select/README.md": ["v0.7-select", "7.1-poll", "floor-epoll", "redis",
+    "v0.7-select/README.md": ["v0.7-select", "7.1-poll", "7.4-epoll",
+                              "7.5-epoll-et", "floor-epoll", "redis",
                               "v0.6-post"],
     "v0.8-fork/README.md": ["v0.8-fork", "floor-fork", "floor-fork-fcntl",
                             "floor-fork-mutex", "8.1-pool", "floor-fork-pool",
