@@ -24,8 +24,8 @@ import threading
 import time
 
 from grading import check, expect, fail, first_difference, show
-from harness import (TIMEOUT, limit_descriptors, long_reply, proc_stat,
-                     wait_until)
+from harness import (TIMEOUT, describe_status, limit_descriptors, long_reply,
+                     proc_stat, wait_until)
 
 WINDOW = 1.0   # seconds the loop is watched while it has nothing to do
 TRIES = 3      # windows, at most: a busy machine may delay its last work
@@ -63,7 +63,8 @@ def one_window(pid):
     took = time.monotonic() - began
     after, cpu = busy_seconds(pid), cpu_seconds(pid) - cpu_before
     if before is None or after is None:
-        # No schedstat: CPU time alone, which a busy machine lowers.
+        # No schedstat: CPU time alone, which a busy machine lowers, so an
+        # eighth of the window counts as spinning.
         return 4 * cpu / took, f"on a CPU {cpu:.2f} s of {took:.2f} s"
     on, waiting = after[0] - before[0], after[1] - before[1]
     return (on + waiting) / took, (
@@ -82,7 +83,7 @@ def assert_sleeps(server, state, why):
     for _ in range(TRIES):
         if not server.alive():
             fail(f"The server died while {state}.", expected="it goes on",
-                 got=f"it died: {server.proc.returncode}")
+                 got=describe_status(server.proc.returncode))
         share, words = one_window(server.pid)
         if share < 0.5:
             return
