@@ -47,11 +47,3 @@ def test_many_requests_sent_in_one_piece_all_get_their_replies(server):
         f"{got.count(REPLY)} replies ({len(got)} bytes), then nothing for "
         f"{TIMEOUT:g} s")
 
-
-def test_a_request_longer_than_the_limit_then_another_both_answered(server):
-    with server.client() as c:
-        c.send(b"GET/task_01/" + b"s" * 5000 + b"\n" + b"GET/task_02/s\n")
-        got = [c.line(), c.line()]
-    assert got == [b"error: request longer than 1024 bytes\r\n", REPLY], (
-        f"sent a request of 5013 bytes then a short one, in one piece: "
-        f"expected the limit's error, then {REPLY!r}; got {got}")
