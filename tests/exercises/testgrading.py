@@ -1,7 +1,7 @@
 """Grades the exercises that ask for a test instead of a change to a server.
 
-The student writes pytest tests, by default in tests/exercises/mine/
-test_N_M.py, that drive the stage's real binary through the harness. A
+The student writes pytest tests, by default in mine/N.M/test_N_M.py
+(make start EX=N.M makes it), that drive the stage's real binary through the harness. A
 test that catches a bug passes on the stage as shipped, every time, and
 fails on the stage with the bug in it, however the bug is written. So the
 grade runs the student's file
@@ -34,7 +34,7 @@ import tempfile
 import textwrap
 import time
 
-from engine import (HERE, MUTANTS, ROOT, SOLUTIONS, junit_cases, mutant_runner,
+from engine import (MUTANTS, ROOT, SOLUTIONS, junit_cases, mutant_runner,
                     shipped_stage)
 
 # The buggy builds a test of each exercise must fail on, in tests/mutants/.
@@ -78,7 +78,7 @@ class Run:
 
 
 def default_file(exercise):
-    return HERE / "mine" / f"test_{exercise.id.replace('.', '_')}.py"
+    return ROOT / "mine" / exercise.id / f"test_{exercise.id.replace('.', '_')}.py"
 
 
 def targets(exercise):
@@ -321,14 +321,13 @@ def where_problem(exercise, test_file):
                 f"for a test file, FILE=path (default "
                 f"{shown(default_file(exercise))})")
     if not test_file.is_file():
-        return (f"no file {shown(test_file)}: write your tests there (mkdir -p "
-                f"{shown(test_file.parent)} first), or say where they are "
-                f"with FILE=path. tests/exercises/README.md says what exercise "
-                f"{exercise.id} asks.")
-    if ROOT / "tests" not in test_file.parents:
-        return (f"{shown(test_file)} is outside tests/: put it under tests/ "
-                f"(tests/exercises/mine/ is meant for it), where the harness's "
-                f"fixtures (tests/conftest.py) reach it")
+        return (f"no file {shown(test_file)}: make start EX={exercise.id} "
+                f"makes it, or say where your tests are with FILE=path. "
+                f"tests/exercises/README.md says what exercise {exercise.id} asks.")
+    if not {ROOT / "tests", ROOT / "mine"} & set(test_file.parents):
+        return (f"{shown(test_file)} is outside mine/ and tests/: put it in "
+                f"mine/{exercise.id}/, where the harness's fixtures "
+                f"(mine/conftest.py) reach it")
     return None
 
 

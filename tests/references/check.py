@@ -137,7 +137,7 @@ def exercise_rows():
         title = e.title
         if e.kind == "test":
             title = (f"Write a test: {title[0].lower()}{title[1:]} (in "
-                     f"tests/exercises/mine/test_{e.id.replace('.', '_')}.py)")
+                     f"mine/{e.id}/test_{e.id.replace('.', '_')}.py)")
         rows.setdefault(e.stage, []).append((e.id, title, e.size))
     return rows
 
@@ -180,7 +180,7 @@ def check_exercise_tables(checker, fix):
     def index_row(ident, match):
         if ident not in by_id:
             return None
-        text = re.sub(r" \(in tests/exercises/mine/[^)]*\)$", "", by_id[ident][1])
+        text = re.sub(r" \(in mine/[^)]*\)$", "", by_id[ident][1])
         return f"{match[1]}{text} |"
 
     for stage in rows:
