@@ -39,13 +39,17 @@ help:
 	@echo "                  leak checks, mutants, the exercises' graders"
 	@echo "make bench        the design comparison: each todo stage, exercises 7.1 and 8.1,"
 	@echo "                  Redis and Python against their design's floor (ONLY=, DIR=)"
-	@echo "make grade        lists the exercises; make grade EX=N.M grades one (DIR=path)"
+	@echo "make start EX=N.M makes mine/N.M/, where exercise N.M is done"
+	@echo "make grade        lists the exercises; make grade EX=N.M grades mine/N.M/ (DIR=path);"
+	@echo "                  ALL=1 grades every exercise started, with points"
 	@echo "make fuzz         runs each fuzz target FUZZ_SECONDS (60) s, keeps what it finds"
 	@echo "make mutants      proves each bug planted in tests/mutants/ fails its stage's tests"
 	@echo "make leak-check   the socket tests under Valgrind"
 	@echo "make timeline-N   draws stage N serving three clients, from strace (timelines: all)"
-	@echo "make handout      a copy for students: no solutions, no git history"
-	@echo "make restore-N    puts stage N back as shipped (the folder is saved first)"
+	@echo "make handout      a copy for students (no solutions, no git history), and one"
+	@echo "                  GitHub Classroom template per session"
+	@echo "make restore-N    puts stage N back as shipped (the folder is saved in build/saved/)"
+	@echo "make grade-class  CLASS=folder: grades every student repository in it, into a CSV"
 	@echo "make clean        removes what the build made"
 	@echo "stages: $(PRESENT)"
 
@@ -138,3 +142,4 @@ test-%: $$(foreach s,$$(TESTED_$$*),$(BUILD)/$$*/$$(s)/server $(BUILD)/$$*/$$(s)
 clean:
 	rm -rf $(BUILD)
 	@for s in $(PRESENT); do $(MAKE) --no-print-directory -C $$s clean; done
+	rm -f mine/*/server

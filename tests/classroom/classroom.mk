@@ -112,4 +112,4 @@ prove-class:
 
 class-of-60:
 	@python=$$(tests/deps.sh) || exit 1; \
-	$(CLASS_ENV) $$python tests/classroom/proofs.py class-of-60 $(BUILD)/class-of-60
+	$(CLASS_ENV) $$python tests/classroom/proofs.py class-of-60 $(BUILD)/class-of-60 $(or $(STUDENTS),60)

@@ -317,12 +317,12 @@ def class_of_60(work, count=60, seed=19):
     plans, kinds = {}, {}
     for n in range(1, count + 1):
         name = f"student{n:02}"
-        if n <= 4:
+        if n <= max(1, count // 15):
             kind, plan = "not started", {}
-        elif n == 5:
+        elif n == max(1, count // 15) + 1:
             kind, plan = "hangs", {e.id: "right" for e in todo}
             plan[next(e.id for e in todo if e.kind == "test")] = "hangs"
-        elif n <= 23:
+        elif n <= max(1, count // 15) + 1 + count * 3 // 10:
             kind, plan = "right", {e.id: "right" for e in todo}
         else:
             kind, plan = "mixed", {}
@@ -395,9 +395,9 @@ def prove_handout(work):
         drawn = run(["make", "-s", f"timeline-{number}"], handout, log)
         if drawn.returncode != 0:
             problems.append(f"make timeline-{number} failed:\n{drawn.stdout[-2000:]}")
-    changed = git_status(handout)
-    if changed:
-        problems.append(f"after every make timeline-N, git status says:\n{changed}")
+    before = git_status(handout)
+    if before:
+        problems.append(f"after every make timeline-N, git status says:\n{before}")
     graded = run(["make", "-s", "grade", "ALL=1"], handout, log)
     print(graded.stdout, end="")
     total = sum(e.points for e in exercises())
@@ -413,9 +413,10 @@ def prove_handout(work):
                 kept = grade_log.read_text(errors="replace").splitlines()[-40:]
                 problems.append(f"{e.id}'s grade ends:\n" + "\n".join(
                     f"     | {line}" for line in kept))
-    changed = git_status(handout)
-    if changed:
-        problems.append(f"after make grade ALL=1, git status says:\n{changed}")
+    after = git_status(handout)
+    if after != before:
+        problems.append(f"make grade ALL=1 changed what git status says:\n"
+                        f"before:\n{before}after:\n{after}")
     for problem in problems:
         print(f"FAIL {problem}")
     took = time.monotonic() - began
@@ -440,8 +441,8 @@ def main(args):
         return prove_handout(args[1])
     if len(args) == 2 and args[0] == "class":
         return prove_class(args[1])
-    if len(args) == 2 and args[0] == "class-of-60":
-        return class_of_60(args[1])
+    if len(args) in (2, 3) and args[0] == "class-of-60":
+        return class_of_60(args[1], *map(int, args[2:]))
     print(__doc__)
     return 2
 

@@ -9,9 +9,10 @@
 # points, each grade in a process of its own stopped after
 # EXERCISE_TIMEOUT seconds, its output kept in $(BUILD)/grade/N.M.log.
 # `make prove-graders`, a step of make test, proves every grader of a
-# server: it fails on its stage as shipped, passes with the reference
-# solution (make prove-handout grades those when it runs in the same make,
-# as in make test), and catches every wrong solution. The exercises that
+# server: it fails on its stage as shipped and catches every wrong
+# solution; `make prove-graders EX="N.M ..."` proves these graders only,
+# and that their reference solutions pass. (make prove-handout, a step of
+# make test too, grades every reference solution, in a handout.) The exercises that
 # ask for a test are graded by testgrading.py, against buggy builds of
 # their stage; `make prove-test-exercises`, a step of make test, proves
 # that each reference test passes that grade and a test that catches
@@ -52,7 +53,7 @@ prove-graders:
 	@command -v patch >/dev/null || { \
 	    echo "prove-graders needs patch (Debian: apt-get install patch)"; exit 1; }
 	@$(BUILD_KINDS_ENV) $(PYTHON) tests/exercises/exercises.py prove $(BUILD) \
-	    $(if $(filter prove-handout,$(MAKECMDGOALS)),--without-references) $(EX)
+	    $(if $(EX),,--without-references) $(EX)
 
 TEST_STEPS += prove-test-exercises
 

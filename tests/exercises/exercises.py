@@ -21,7 +21,9 @@ top folder:
                                        row as a line of JSON in FILE
     exercises.py prove BUILD [--without-references] [N.M...]
                                        proves every grader (prove-graders),
-                                       or these exercises' graders
+                                       or these exercises' graders; without
+                                       references, all but that the
+                                       reference solutions pass
     exercises.py prove-tests BUILD     proves the "write a test" exercises
                                        (testgrading.py; prove-test-exercises)
 
@@ -309,8 +311,8 @@ def prove_all(build_dir, only=(), references=True):
           + ("passes with its reference solution, " if references else "")
           + "and catches each wrong solution at the check its header names")
     if not references:
-        print("   (the reference solutions pass: make prove-handout grades "
-              "them, in a handout)")
+        print("   (that the reference solutions pass: make prove-handout grades "
+              "them all, in a handout; make prove-graders EX=N.M, one here)")
     began = time.monotonic()
     proof = engine.Proof(pathlib.Path(build_dir).resolve() / "exercises")
     todo = [e for e in engine.exercises() if not only or e.id in only]
