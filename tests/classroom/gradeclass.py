@@ -35,7 +35,6 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "exercises"))
@@ -153,7 +152,6 @@ def grade_student(student, trusted, work, todo):
     results = copy / "build" / "results.jsonl"
     log = work / "logs" / f"{student.name}.log"
     timeout = setting("STUDENT_TIMEOUT")
-    token = uuid.uuid4().hex
     command = [sys.executable, str(copy / "tests" / "exercises" / "exercises.py"),
                "all", "--logs", str(copy / "build" / "grade"),
                "--results", str(results),
@@ -161,18 +159,8 @@ def grade_student(student, trusted, work, todo):
                "--timeout", f"{setting('EXERCISE_TIMEOUT'):g}",
                "--only", ",".join(e.id for e in todo)]
     with open(log, "w") as out:
-        proc = subprocess.Popen(command, cwd=copy, stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=subprocess.STDOUT,
-                                env=engine.marked_environment(token),
-                                start_new_session=True)
-        try:
-            proc.wait(timeout)
-            expired = False
-        except subprocess.TimeoutExpired:
-            expired = True
-        engine.kill_group(proc.pid)
-        proc.wait()
-        killed = engine.kill_marked(token)
+        status, killed = engine.run_whole(command, out, timeout, copy)
+        expired = status is None
         if expired:
             out.write(f"\n== stopped after {timeout:g} s, the time a student's "
                       f"grading may take; {killed} processes it left were killed\n")

@@ -235,6 +235,19 @@ def left_behind(work):
     return found
 
 
+def verdict(name, problems, began, work, success):
+    """Prints the problems, or what was proven; returns the exit status."""
+    for problem in problems:
+        print(f"FAIL {problem}")
+    took = time.monotonic() - began
+    if problems:
+        print(f"{name}: {len(problems)} problems ({took:.0f} s); what it made, "
+              f"and its logs, are in {work}")
+        return 1
+    print(f"{name}: {success} ({took:.0f} s)")
+    return 0
+
+
 def prove_class(work):
     """make prove-class: returns the exit status."""
     began = time.monotonic()
@@ -287,19 +300,11 @@ def prove_class(work):
     left = left_behind(work)
     if left:
         problems.append(f"processes left behind by the grading: {left}")
-    for problem in problems:
-        print(f"FAIL {problem}")
-    took = time.monotonic() - began
-    if problems:
-        print(f"prove-class: {len(problems)} problems ({took:.0f} s); "
-              f"logs in {work}")
-        return 1
-    print(f"prove-class: {len(plans)} students graded as planted (right, wrong, "
-          f"not started, a test that hangs its grade, one that changed its own "
-          f"graders and Makefiles), the one that hangs stopped whole by the "
-          f"exercise's time limit and, alone, by the student's; no process left "
-          f"behind ({took:.0f} s)")
-    return 0
+    return verdict("prove-class", problems, began, work, (
+        f"{len(plans)} students graded as planted (right, wrong, not started, "
+        f"a test that hangs its grade, one that changed its own graders and "
+        f"Makefiles), the one that hangs stopped whole by the exercise's time "
+        f"limit and, alone, by the student's; no process left behind"))
 
 
 def class_of_60(work, count=60, seed=19):
@@ -417,17 +422,10 @@ def prove_handout(work):
     if after != before:
         problems.append(f"make grade ALL=1 changed what git status says:\n"
                         f"before:\n{before}after:\n{after}")
-    for problem in problems:
-        print(f"FAIL {problem}")
-    took = time.monotonic() - began
-    if problems:
-        print(f"prove-handout: {len(problems)} problems ({took:.0f} s); the "
-              f"handout and its log are in {work}")
-        return 1
-    print(f"prove-handout: in a handout, every reference solution in mine/N.M/ "
-          f"passes make grade ALL=1, {total} of {total} points, after every "
-          f"make timeline-N; git status stays clean ({took:.0f} s)")
-    return 0
+    return verdict("prove-handout", problems, began, work, (
+        f"in a handout, every reference solution in mine/N.M/ passes make "
+        f"grade ALL=1, {total} of {total} points, after every make "
+        f"timeline-N; git status stays clean"))
 
 
 def testgrading_file(handout, exercise):

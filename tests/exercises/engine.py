@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tarfile
 import threading
+import uuid
 import xml.etree.ElementTree as ElementTree
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -270,6 +271,25 @@ def kill_group(pid):
         os.killpg(pid, signal.SIGKILL)
     except OSError:  # the group is gone
         pass
+
+
+def run_whole(command, out, timeout, cwd):
+    """Runs command in a session of its own, what it prints going to the
+    file out, its processes marked with a token of their own. When it ends,
+    or after timeout seconds, every process it started is killed, even one
+    that left its session. Returns (its exit status, None if it ran out of
+    time; how many processes were killed after it)."""
+    token = uuid.uuid4().hex
+    proc = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL,
+                            stdout=out, stderr=subprocess.STDOUT,
+                            env=marked_environment(token), start_new_session=True)
+    try:
+        status = proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        status = None
+    kill_group(proc.pid)
+    proc.wait()
+    return status, kill_marked(token)
 
 
 # ---------------------------------------------------------------- proofs

@@ -51,11 +51,9 @@ import itertools
 import json
 import pathlib
 import re
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))  # harness.py
 import engine  # noqa: E402
@@ -225,27 +223,15 @@ def grade_apart(exercise, logs, timeout):
     whole, and so is every process it started, even one that left its
     session (engine.MARKER). Returns its Row."""
     log = logs / f"{exercise.id}.log"
-    token = uuid.uuid4().hex
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="grade-row-") as work, \
             open(log, "w") as out:
         said = pathlib.Path(work) / "result.json"
         command = [sys.executable, __file__, "grade", exercise.id, "--first",
                    "--result", str(said)]
-        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, cwd=ROOT,
-                                env=engine.marked_environment(token),
-                                start_new_session=True)
-        try:
-            proc.wait(timeout)
-            expired = False
-        except subprocess.TimeoutExpired:
-            expired = True
-        engine.kill_group(proc.pid)
-        proc.wait()
-        left = engine.kill_marked(token)
+        status, left = engine.run_whole(command, out, timeout, ROOT)
         took = time.monotonic() - began
-        if expired:
+        if status is None:
             out.write(f"\n== exercise {exercise.id}: stopped after {timeout:g} s, "
                       f"the time a grade may take; {left} processes it left "
                       f"were killed\n")
@@ -254,7 +240,7 @@ def grade_apart(exercise, logs, timeout):
             result = engine.Result(**json.loads(said.read_text()))
         else:
             result = engine.Result("failed", test=f"(the grade stopped: status "
-                                   f"{proc.returncode}; see its log)")
+                                   f"{status}; see its log)")
     result.seconds = took
     return row_of(exercise, result, log)
 
