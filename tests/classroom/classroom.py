@@ -356,7 +356,8 @@ def restore(stage, build):
         shutil.rmtree(folder, ignore_errors=True)
         engine.write_as_handed_out(stage, archive, ROOT)
     print(f"make restore-{number}: {stage}/ is back as handed out (from {source}); "
-          f"{len(changed)} files had changed: {', '.join(changed[:5])}"
+          f"{len(changed)} {'file' if len(changed) == 1 else 'files'} had changed: "
+          f"{', '.join(changed[:5])}"
           f"{', ...' if len(changed) > 5 else ''}")
     if folder.exists():
         print(f"  the folder as it was is in {shown(saved)} (make clean deletes "

@@ -321,9 +321,11 @@ def where_problem(exercise, test_file):
                 f"for a test file, FILE=path (default "
                 f"{shown(default_file(exercise))})")
     if not test_file.is_file():
-        return (f"no file {shown(test_file)}: make start EX={exercise.id} "
-                f"makes it, or say where your tests are with FILE=path. "
-                f"tests/exercises/README.md says what exercise {exercise.id} asks.")
+        make = "write your tests there" if test_file.parent.is_dir() else \
+            f"make start EX={exercise.id} makes it"
+        return (f"no file {shown(test_file)}: {make}, or say where your tests "
+                f"are with FILE=path. tests/exercises/README.md says what "
+                f"exercise {exercise.id} asks.")
     if not {ROOT / "tests", ROOT / "mine"} & set(test_file.parents):
         return (f"{shown(test_file)} is outside mine/ and tests/: put it in "
                 f"mine/{exercise.id}/, where the harness's fixtures "
