@@ -46,7 +46,7 @@ import tempfile
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "exercises"))
 import engine  # noqa: E402
-from engine import exercises  # noqa: E402
+from engine import exercises, shown  # noqa: E402
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 DOCS = [ROOT / "README.md", ROOT / "TEACHING.md"]
@@ -230,13 +230,6 @@ def check(folder):
     return 0
 
 
-def shown(path):
-    try:
-        return str(pathlib.Path(path).relative_to(ROOT))
-    except ValueError:
-        return str(path)
-
-
 # ---------------------------------------------------------------- handout
 
 
@@ -293,8 +286,9 @@ def handout(out, name, worktree=False):
         print("make handout copies the last commit: run it in the git repository")
         return 2
     if not worktree and git("status", "--porcelain"):
+        commit = git("rev-parse", "--short", "HEAD").decode().strip()
         print(f"make handout: the uncommitted changes are left out: the handout "
-              f"is the last commit, {git('rev-parse', '--short', 'HEAD').decode().strip()}")
+              f"is the last commit, {commit}")
     out = pathlib.Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     files = tracked_files(worktree)
@@ -346,7 +340,8 @@ def restore(stage, build):
             print(f"make restore-{number}: {stage}/ is as handed out already: "
                   f"nothing saved, nothing changed")
             return 0
-        changed = sorted(n for n in set(now) | set(shipped) if now.get(n) != shipped.get(n))
+        changed = sorted(n for n in set(now) | set(shipped)
+                         if now.get(n) != shipped.get(n))
         saved = pathlib.Path(build).resolve() / "saved" / (
             f"{stage}-{datetime.datetime.now():%Y%m%d-%H%M%S}.tar.gz")
         saved.parent.mkdir(parents=True, exist_ok=True)
@@ -421,8 +416,8 @@ def check_work(build):
             test_files = sorted(folder.glob("test_*.py"))
             for test_file in test_files:
                 compiled = subprocess.run(
-                    [sys.executable, "-c", "import sys; compile(open(sys.argv[1]).read(), "
-                     "sys.argv[1], 'exec')", str(test_file)],
+                    [sys.executable, "-c", "import sys; compile(open(sys.argv[1])"
+                     ".read(), sys.argv[1], 'exec')", str(test_file)],
                     capture_output=True, text=True)
                 if compiled.returncode != 0:
                     problems.append(f"{shown(test_file)} is not Python:\n"

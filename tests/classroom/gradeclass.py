@@ -39,6 +39,7 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "exercises"))
 import engine  # noqa: E402
+from engine import shown  # noqa: E402
 
 SETTINGS = {"STUDENT_TIMEOUT": 1800, "EXERCISE_TIMEOUT": 600,
             "STUDENTS_AT_ONCE": 2, "CLASS_GRADE_JOBS": 6}
@@ -46,13 +47,6 @@ SETTINGS = {"STUDENT_TIMEOUT": 1800, "EXERCISE_TIMEOUT": 600,
 
 def setting(name):
     return float(os.environ.get(name) or SETTINGS[name])
-
-
-def shown(path):
-    try:
-        return str(pathlib.Path(path).relative_to(ROOT))
-    except ValueError:
-        return str(path)
 
 
 # ------------------------------------------------------------ the copies
@@ -64,10 +58,11 @@ def trusted_files():
     skipped_at_top = {".git", "build", "mine"}
 
     def ignore(folder, names):
-        top = pathlib.Path(folder) == ROOT
+        folder = pathlib.Path(folder)
+        built = {"server"} if folder.name.startswith("v0.") else set()
         return [n for n in names
-                if (top and n in skipped_at_top) or n == "__pycache__"
-                or n.endswith(".o") or (n == "server" and pathlib.Path(folder).name.startswith("v0."))]
+                if (folder == ROOT and n in skipped_at_top) or n == "__pycache__"
+                or n.endswith(".o") or n in built]
     return ignore
 
 
@@ -112,7 +107,8 @@ class Student:
 def students_in(folder, only=()):
     """The students of a class folder, by name: a folder ASSIGNMENT-LOGIN
     in ASSIGNMENT-submissions/ is LOGIN."""
-    slug = folder.name[:-len("-submissions")] if folder.name.endswith("-submissions") else None
+    slug = folder.name.removesuffix("-submissions") \
+        if folder.name.endswith("-submissions") else None
     found = []
     for entry in sorted(folder.iterdir()):
         if not entry.is_dir() or entry.name.startswith("."):

@@ -65,11 +65,12 @@ def test_the_server_answers(server):
 '''
 # What a student who games the grade might commit: a grader that passes
 # everything, and Makefiles that do not build or drop the warnings.
-OWN_GRADER = '"""Passes whatever the server does."""\n\n\ndef test_everything():\n    pass\n'
+OWN_GRADER = ('"""Passes whatever the server does."""\n\n\n'
+              'def test_everything():\n    pass\n')
 OWN_MAKEFILE = "grade:\n\t@echo passed\n"
-QUIET_MAKEFILE = ("CFLAGS = -std=c11 -O2 -g\nLDLIBS = -pthread\nOUT = .\n\n"
-                  "$(OUT)/server: $(wildcard *.c *.h) Makefile\n"
-                  "\t$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -w -o $@ $(filter %.c,$^) $(LDLIBS)\n")
+QUIET_MAKEFILE = ("CFLAGS = -std=c11 -O2 -g -w\nLDLIBS = -pthread\nOUT = .\n\n"
+                  "$(OUT)/server: $(wildcard *.c *.h) Makefile\n\t$(CC) $(CFLAGS) "
+                  "$(EXTRA_CFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS)\n")
 
 
 def clean_environment():
@@ -92,8 +93,8 @@ def run(command, cwd, log=None, **kwargs):
 
 def git_commit(folder, message):
     for command in (["git", "init", "-q", "-b", "main"], ["git", "add", "-A"],
-                    ["git", "-c", "user.name=Student", "-c", "user.email=student@example.org",
-                     "commit", "-q", "-m", message]):
+                    ["git", "-c", "user.name=Student", "-c",
+                     "user.email=student@example.org", "commit", "-q", "-m", message]):
         if command[1] == "init" and (folder / ".git").exists():
             continue
         done = run(command, folder)
@@ -282,11 +283,13 @@ def prove_class(work):
     whole = grade_class(folder, work / "class.csv", work / "class", work / "class.log",
                         **settings)
     alone = grade_class(folder, work / "dee.csv", work / "dee", work / "dee.log",
-                        ["dee"], **dict(settings, STUDENT_TIMEOUT=30, EXERCISE_TIMEOUT=600))
+                        ["dee"], **dict(settings, STUDENT_TIMEOUT=30,
+                                        EXERCISE_TIMEOUT=600))
     problems = []
     for proc, name in ((whole, "class"), (alone, "dee")):
         if proc.wait() != 0:
-            problems.append(f"make grade-class ({name}) ended with status {proc.returncode}")
+            problems.append(f"make grade-class ({name}) ended with status "
+                            f"{proc.returncode}")
     print((work / "class.log").read_text(), end="")
     rows = read_csv(work / "class.csv") if (work / "class.csv").is_file() else {}
     problems += compare(rows, plans)
@@ -295,8 +298,10 @@ def prove_class(work):
                         f"time limit's")
     alone_rows = read_csv(work / "dee.csv") if (work / "dee.csv").is_file() else {}
     dee = alone_rows.get("dee", {})
-    if "stopped after 30 s" not in dee.get("note", "") or dee.get("4.3 result") != "failed":
-        problems.append(f"dee alone, 30 s: not stopped by the student's time limit: {dee}")
+    if "stopped after 30 s" not in dee.get("note", "") or \
+            dee.get("4.3 result") != "failed":
+        problems.append(f"dee alone, 30 s: not stopped by the student's time "
+                        f"limit: {dee}")
     left = left_behind(work)
     if left:
         problems.append(f"processes left behind by the grading: {left}")
@@ -310,7 +315,8 @@ def prove_class(work):
 def class_of_60(work, count=60, seed=19):
     """make class-of-60: returns the exit status."""
     if not SOLUTIONS.is_dir():
-        print("class-of-60: there is no tests/exercises/solutions/ to build students from")
+        print("class-of-60: there is no tests/exercises/solutions/ to build "
+              "students from")
         return 2
     work = pathlib.Path(work).resolve()
     shutil.rmtree(work, ignore_errors=True)
@@ -343,7 +349,8 @@ def class_of_60(work, count=60, seed=19):
                     plan[e.id] = chance.choice(["nothing", "starter"])
         kinds[name] = kind
         plans[name] = make_student(folder / f"course-{name}", plan)
-    graded = sum(status != "not started" for plan in plans.values() for status in plan.values())
+    graded = sum(status != "not started"
+                 for plan in plans.values() for status in plan.values())
     print(f"   {sum(k == 'not started' for k in kinds.values())} not started, "
           f"{sum(k == 'right' for k in kinds.values())} with every exercise right, "
           f"{sum(k == 'mixed' for k in kinds.values())} with some right, some wrong, "

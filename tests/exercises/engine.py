@@ -142,6 +142,14 @@ def junit_cases(report):
     return cases
 
 
+def shown(path):
+    """path relative to the top folder, if it is under it."""
+    try:
+        return str(pathlib.Path(path).relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 # ------------------------------------------------- the stages as shipped
 
 

@@ -61,14 +61,7 @@ import server_change  # noqa: E402
 import testgrading  # noqa: E402
 
 ROOT = engine.ROOT
-
-
-def shown(path):
-    """path relative to the top folder, if it is under it."""
-    try:
-        return str(pathlib.Path(path).relative_to(ROOT))
-    except ValueError:
-        return str(path)
+shown = engine.shown
 
 
 class Tee(io.TextIOBase):
@@ -235,7 +228,8 @@ def grade_apart(exercise, logs, timeout):
             out.write(f"\n== exercise {exercise.id}: stopped after {timeout:g} s, "
                       f"the time a grade may take; {left} processes it left "
                       f"were killed\n")
-            result = engine.Result("failed", test=f"(no grade within {timeout:g} s: stopped)")
+            result = engine.Result(
+                "failed", test=f"(no grade within {timeout:g} s: stopped)")
         elif said.is_file():
             result = engine.Result(**json.loads(said.read_text()))
         else:
@@ -263,7 +257,8 @@ def grade_all(logs, results=None, jobs=JOBS, timeout=EXERCISE_TIMEOUT, only=None
         rows = []
         for exercise in todo:
             job = jobs_of.get(exercise.id)
-            row = job.result() if job else row_of(exercise, engine.Result("not started"))
+            row = job.result() if job else \
+                row_of(exercise, engine.Result("not started"))
             rows.append(row)
             if out:
                 out.write(json.dumps(dataclasses.asdict(row)) + "\n")
@@ -275,8 +270,9 @@ def grade_all(logs, results=None, jobs=JOBS, timeout=EXERCISE_TIMEOUT, only=None
         out.close()
     counts = {s: sum(r.status == s for r in rows)
               for s in ("passed", "failed", "not started")}
+    points, out_of = sum(r.points for r in rows), sum(r.max_points for r in rows)
     print(f"{len(rows)} exercises: " + ", ".join(f"{n} {s}" for s, n in counts.items())
-          + f"; {sum(r.points for r in rows)} of {sum(r.max_points for r in rows)} points.")
+          + f"; {points} of {out_of} points.")
     print("An exercise is not started while mine/N.M/ does not exist (make "
           "start EX=N.M makes it). `make grade EX=N.M` shows one grade in full.")
     return 1 if counts["failed"] else 0

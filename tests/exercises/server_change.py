@@ -42,7 +42,7 @@ import subprocess
 import time
 
 from engine import (HERE, ROOT, SOLUTIONS, Proven, Result, as_handed_out,
-                    junit_cases, mutant_runner, write_as_handed_out)
+                    junit_cases, mutant_runner, shown, write_as_handed_out)
 from harness import STAGES
 
 LABEL = ""
@@ -80,13 +80,6 @@ QUICK_LOOK = (
     "== QUICK=1: that was a quick look, on a plain build: not the grade. "
     "The grade also fails on any warning, and runs the tests under the "
     "sanitizers: make grade EX={id}")
-
-
-def shown(path):
-    try:
-        return str(path.relative_to(ROOT))
-    except ValueError:
-        return str(path)
 
 
 def start(exercise):
@@ -361,8 +354,9 @@ def proofs(exercise, proof, references=True):
     if not grader(exercise).is_file() or not reference(exercise).is_file():
         return [lambda: [Proven(False, "no grader or no reference solution",
                                 "solution")]]
+    # The longest first: the reference's whole grade.
     jobs = [lambda: prove_reference(exercise, proof)] if references else []
-    jobs += [lambda: prove_shipped(exercise, proof)]  # the longest first
+    jobs += [lambda: prove_shipped(exercise, proof)]
     wrong = wrong_solutions(exercise)
     jobs += [lambda w=w: prove_wrong(exercise, w, proof) for w in wrong]
     if len(wrong) < MIN_WRONG:
