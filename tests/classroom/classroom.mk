@@ -33,7 +33,8 @@
 #                          lays them out), each student's mine/N.M/ laid
 #                          over a trusted copy of this repository, into a
 #                          CSV (default $(BUILD)/class/grades.csv) and a
-#                          summary; STUDENTS_AT_ONCE students at once, each
+#                          summary; STUDENTS_AT_ONCE students at once (as
+#                          many as there are cores, two at least), each
 #                          stopped whole after STUDENT_TIMEOUT seconds, each
 #                          exercise after EXERCISE_TIMEOUT
 #   make prove-handout     (part of make test) in a handout made from the
@@ -57,7 +58,7 @@ HANDOUT_DIR = $(BUILD)/handout
 ACTION_VALIDATOR = @action-validator/cli@0.6.0
 NPM_DIR = $(BUILD)/npm
 STUDENT_TIMEOUT = 1800
-STUDENTS_AT_ONCE = 2
+STUDENTS_AT_ONCE =
 CLASS_GRADE_JOBS = 6
 CLASS_ENV = $(BUILD_KINDS_ENV) STUDENT_TIMEOUT=$(STUDENT_TIMEOUT) \
     EXERCISE_TIMEOUT=$(EXERCISE_TIMEOUT) STUDENTS_AT_ONCE=$(STUDENTS_AT_ONCE) \

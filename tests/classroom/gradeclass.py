@@ -15,8 +15,8 @@ Each student is graded in a process of its own, in a session of its own,
 stopped whole after STUDENT_TIMEOUT seconds with every process it started
 (engine.MARKER finds those that left the session); within it each
 exercise is stopped after EXERCISE_TIMEOUT seconds the same way.
-STUDENTS_AT_ONCE students are graded at once, each CLASS_GRADE_JOBS
-exercises at once. The student code runs as the user who runs this:
+STUDENTS_AT_ONCE students are graded at once (as many as the machine has
+cores, two at least), each CLASS_GRADE_JOBS exercises at once. The student code runs as the user who runs this:
 TEACHING.md says how to run it isolated.
 
 Writes FILE, a CSV with a row per student (their points, and for each
@@ -41,8 +41,10 @@ sys.path.insert(0, str(ROOT / "tests" / "exercises"))
 import engine  # noqa: E402
 from engine import shown  # noqa: E402
 
+# Students at once: as many as the machine has cores (a grade spends most
+# of its time waiting), each with CLASS_GRADE_JOBS grades at once.
 SETTINGS = {"STUDENT_TIMEOUT": 1800, "EXERCISE_TIMEOUT": 600,
-            "STUDENTS_AT_ONCE": 2, "CLASS_GRADE_JOBS": 6}
+            "STUDENTS_AT_ONCE": max(2, os.cpu_count() or 2), "CLASS_GRADE_JOBS": 6}
 
 
 def setting(name):
