@@ -188,23 +188,38 @@ def read_csv(path):
         return {row["student"]: row for row in csv.DictReader(f)}
 
 
-def compare(rows, plans, what=""):
-    """The grades that differ from the plan, one line each."""
+def compare(rows, plans):
+    """The grades that differ from the plan, one line each; and a student's
+    total, where every grade is as planted."""
     wrong = []
     for student, plan in plans.items():
         row = rows.get(student)
         if row is None:
-            wrong.append(f"{student}{what}: no row in the CSV")
+            wrong.append(f"{student}: no row in the CSV")
             continue
-        for ident, status in plan.items():
-            got = row[f"{ident} result"]
-            if got != status:
-                wrong.append(f"{student}{what} {ident}: {got} "
-                             f"({row[f'{ident} first failure']}), planted: {status}")
+        differ = [f"{student} {ident}: {row[f'{ident} result']} "
+                  f"({row[f'{ident} first failure']}), planted: {status}"
+                  for ident, status in plan.items() if row[f"{ident} result"] != status]
         points = sum(e.points for e in exercises() if plan[e.id] == "passed")
-        if int(row["points"]) != points:
-            wrong.append(f"{student}{what}: {row['points']} points, planted: {points}")
+        if not differ and int(row["points"]) != points:
+            differ.append(f"{student}: {row['points']} points, planted: {points}")
+        wrong += differ
     return wrong
+
+
+def tally(problems):
+    """What the differences are: right solutions failed (by exercise),
+    wrong ones passed."""
+    failed, passed = {}, 0
+    for line in problems:
+        match = re.match(r"\S+ (\d+\.\d+): failed .*planted: passed$", line)
+        if match:
+            failed[match[1]] = failed.get(match[1], 0) + 1
+        passed += line.endswith("planted: failed") and ": passed " in line
+    by_exercise = ", ".join(f"{n} of {e}" for e, n in sorted(failed.items()))
+    return (f"{sum(failed.values())} right solutions failed"
+            f"{' (' + by_exercise + ')' if by_exercise else ''}, {passed} wrong "
+            f"ones passed")
 
 
 def grade_class(folder, csv_path, work, log, only=(), **settings):
@@ -366,8 +381,9 @@ def class_of_60(work, count=60, seed=19):
     for problem in problems:
         print(f"FAIL {problem}")
     print(f"class-of-60: {count} students, {graded} grades, in {took:.0f} s "
-          f"({took / 60:.1f} min) of wall time on {os.cpu_count()} cores; "
-          f"{len(problems)} grades differ from the plan")
+          f"({took / 60:.1f} min) of wall time on {os.cpu_count()} cores, the "
+          f"load average {os.getloadavg()[0]:.0f} at the end; {len(problems)} "
+          f"differ from the plan: {tally(problems)}")
     return 1 if problems else 0
 
 
