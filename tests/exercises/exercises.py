@@ -36,8 +36,11 @@ and proves its grader. Such a module has:
     grade(exercise, where, run) grades where (None: mine/N.M/); prints
                                 what it does to run.out and returns an
                                 engine.Result
-    proofs(exercise, proof)     the jobs that prove its grader: functions
+    proofs(exercise, proof, references)
+                                the jobs that prove its grader: functions
                                 that each return a list of engine.Proven
+                                (without references: all but that the
+                                reference solution passes)
 
 The compilers and flags (CC_gcc, FLAGS_asan, ...) come from the
 environment, as the Makefile defines and exports them.
@@ -126,7 +129,7 @@ from harness import TIMEOUT, ask, ask_many, wait_until  # noqa: F401
         return engine.Result("failed", test=failure[:160])
 
     @staticmethod
-    def proofs(exercise, proof):
+    def proofs(exercise, proof, references=True):
         return []
 
 
