@@ -40,4 +40,4 @@ TEST_STEPS += prove-test-exercises
 
 prove-test-exercises:
 	@echo "== exercises that ask for a test: each reference test passes the grade, a test that catches nothing fails it"
-	@$(BUILD_KINDS_ENV) $(PYTHON) tests/exercises/exercises.py prove-tests $(BUILD)/test-exercises
+	@$(BUILD_KINDS_ENV) $(PYTHON) tests/exercises/exercises.py prove-tests $(EX)

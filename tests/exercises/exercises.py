@@ -10,8 +10,9 @@ and proves the graders (a step of make test). Run from the top folder:
                                        folders as they are now: one table
     exercises.py prove BUILD [N.M...]  proves every grader (prove-graders),
                                        or these exercises' graders
-    exercises.py prove-tests BUILD     proves the "write a test" exercises
-                                       (testgrading.py; prove-test-exercises)
+    exercises.py prove-tests [N.M...]  proves the "write a test" exercises,
+                                       or these (testgrading.py;
+                                       prove-test-exercises)
 
 Every exercise has a kind; KINDS maps a kind to the module that grades it
 and proves its grader. Such a module has:
@@ -189,8 +190,9 @@ def main(args):
         return grade_all()
     if len(args) >= 2 and args[0] == "prove":
         return prove_all(args[1], args[2:])
-    if len(args) == 2 and args[0] == "prove-tests":
-        return testgrading.prove(args[1], engine.exercises())
+    if args[:1] == ["prove-tests"]:
+        return testgrading.prove([e for e in engine.exercises()
+                                  if len(args) == 1 or e.id in args[1:]])
     if len(args) in (2, 3) and args[0] == "grade":
         exercise = {e.id: e for e in engine.exercises()}.get(args[1])
         if exercise is None:
