@@ -2,11 +2,16 @@
 # use it):
 #
 #   make handout           a copy for students: the last commit, without
-#                          tests/exercises/solutions/ and without git
-#                          history, as a folder and a tarball in
+#                          tests/exercises/solutions/, teachers/ and git
+#                          history, and without the names of the tests
+#                          that catch the mutants (tests/classroom/
+#                          answers.py), as a folder and a tarball in
 #                          $(HANDOUT_DIR); its autograding workflow moved
 #                          to .github/workflows/; the stages as shipped
 #                          kept in tests/classroom/stages.tar.gz
+#   make check-handout     (part of make test) a fresh handout holds no
+#                          test a mutant's header names and no teachers'
+#                          note (answers.py check says what it looks for)
 #   make restore-N         puts stage N back as shipped, after saving the
 #                          folder as it is to v0.N-name-saved-DATE.tar.gz;
 #                          from tests/classroom/stages.tar.gz in a handout,
@@ -28,8 +33,8 @@ CLASSROOM_WORKFLOW = .github/classroom/classroom.yml
 ACTION_VALIDATOR = @action-validator/cli@0.6.0
 NPM_DIR = $(BUILD)/npm
 
-.PHONY: handout classroom-workflow check-classroom
-TEST_STEPS += check-classroom
+.PHONY: handout classroom-workflow check-classroom check-handout
+TEST_STEPS += check-classroom check-handout
 
 handout:
 	@git rev-parse --verify -q HEAD >/dev/null || { \
@@ -39,6 +44,7 @@ handout:
 	@rm -rf $(HANDOUT) $(HANDOUT).tar.gz && mkdir -p $(HANDOUT)
 	@git archive HEAD | tar -x -C $(HANDOUT)
 	@rm -rf $(HANDOUT)/tests/exercises/solutions $(HANDOUT)/teachers
+	@$(PYTHON) tests/classroom/answers.py strip $(HANDOUT) >/dev/null
 	@mv $(HANDOUT)/$(CLASSROOM_WORKFLOW) $(HANDOUT)/.github/workflows/
 	@rmdir $(HANDOUT)/$(dir $(CLASSROOM_WORKFLOW))
 	@git archive HEAD $(STAGES) | gzip -n > $(HANDOUT)/$(PRISTINE)
@@ -57,6 +63,17 @@ restore-%: FORCE
 	    "nothing to restore $$stage from"; exit 2; fi; \
 	tar -czf $$saved $$stage && rm -rf $$stage && eval "$$shipped" && \
 	echo "make restore-$*: $$stage is back as shipped; the folder as it was is in $$saved"
+
+check-handout:
+	@echo "== handout: no test a mutant's header names, no teachers' note"
+	@if ! git rev-parse --verify -q HEAD >/dev/null 2>&1; then \
+	    echo "check-handout: skipped, there is no git repository to make a handout from"; \
+	elif [ ! -d tests/exercises/solutions ]; then \
+	    echo "check-handout: skipped, there is no tests/exercises/solutions/ (a copy handed to students has none)"; \
+	else \
+	    $(MAKE) --no-print-directory -s handout HANDOUT_DIR=$(abspath $(BUILD))/handout-check >/dev/null && \
+	    $(PYTHON) tests/classroom/answers.py check $(BUILD)/handout-check/$(HANDOUT_NAME); \
+	fi
 
 classroom-workflow:
 	$(PYTHON) tests/classroom/classroom.py workflow > $(CLASSROOM_WORKFLOW)
