@@ -212,13 +212,14 @@ def built(exercise, found, pool):
 def pytest_options(test_file):
     """(extra pytest arguments, environment) for a test file. The harness's
     fixtures are in tests/conftest.py, which pytest finds by itself for a
-    file under tests/; a file elsewhere (mine/) gets it as a plugin, and
-    tests/ on its path for `from harness import ...`."""
+    file under tests/; a file elsewhere (mine/) gets them from the plugin
+    harness_fixtures.py, with tests/ on its path for `from harness import
+    ...`."""
     if ROOT / "tests" in test_file.parents:
         return [], None
-    path = os.pathsep.join(filter(None, [str(ROOT / "tests"),
+    path = os.pathsep.join(filter(None, [str(ROOT / "tests"), str(HERE),
                                          os.environ.get("PYTHONPATH")]))
-    return ["-p", "conftest"], dict(os.environ, PYTHONPATH=path)
+    return ["-p", "harness_fixtures"], dict(os.environ, PYTHONPATH=path)
 
 
 def run_pytest(test_file, stage, *extra, timeout=None):
