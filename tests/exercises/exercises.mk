@@ -5,10 +5,11 @@
 # all into one table. `make prove-graders`, a step of make test, proves
 # every grader of a server: it fails on its stage as shipped, passes with
 # the reference solution, and catches every wrong solution. The exercises
-# that ask for a test are graded by testgrading.py, against buggy builds of
-# their stage; `make prove-test-exercises`, a step of make test, proves that
-# each reference test passes that grade and a test that catches nothing
-# fails it.
+# that ask for a test are graded by testgrading.py, against correct and
+# buggy builds of their stage (builds.txt); `make prove-test-exercises`, a
+# step of make test, proves that each reference test passes that grade and
+# that tests which catch nothing, or check the wrong thing, fail it (EX=
+# proves some only).
 
 .PHONY: grade prove-graders prove-test-exercises
 
@@ -24,9 +25,9 @@ else
 	@$(PYTHON) tests/exercises/exercises.py list
 	@echo "make grade EX=N.M grades one against its stage folder (DIR=path: a copy"
 	@echo "of that folder elsewhere; QUICK=1: a quick look, not the grade); a \"write"
-	@echo "a test\" exercise grades your tests in tests/exercises/mine/test_N_M.py"
-	@echo "(FILE=path: another file under tests/). make grade ALL=1 grades them all"
-	@echo "into one table. What each asks: tests/exercises/README.md"
+	@echo "a test\" exercise grades your tests in mine/N.M/test_N_M.py (FILE=path:"
+	@echo "another file). make grade ALL=1 grades them all into one table. What"
+	@echo "each asks: tests/exercises/README.md"
 endif
 
 TEST_STEPS += prove-graders
@@ -39,5 +40,5 @@ prove-graders:
 TEST_STEPS += prove-test-exercises
 
 prove-test-exercises:
-	@echo "== exercises that ask for a test: each reference test passes the grade, a test that catches nothing fails it"
+	@echo "== exercises that ask for a test: each reference test passes the grade, on every correct and every buggy build; tests that catch nothing, or check the wrong thing, fail it"
 	@$(BUILD_KINDS_ENV) $(PYTHON) tests/exercises/exercises.py prove-tests $(EX)

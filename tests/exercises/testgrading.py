@@ -39,7 +39,6 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import io
-import os
 import pathlib
 import random
 import re
@@ -209,26 +208,11 @@ def built(exercise, found, pool):
 # ---------------------------------------------------------------- runs
 
 
-def pytest_options(test_file):
-    """(extra pytest arguments, environment) for a test file. The harness's
-    fixtures are in tests/conftest.py, which pytest finds by itself for a
-    file under tests/; a file elsewhere (mine/) gets them from the plugin
-    harness_fixtures.py, with tests/ on its path for `from harness import
-    ...`."""
-    if ROOT / "tests" in test_file.parents:
-        return [], None
-    path = os.pathsep.join(filter(None, [str(ROOT / "tests"), str(HERE),
-                                         os.environ.get("PYTHONPATH")]))
-    return ["-p", "harness_fixtures"], dict(os.environ, PYTHONPATH=path)
-
-
 def run_pytest(test_file, stage, *extra, timeout=None):
     """(pytest's exit status, or None if it outlived timeout; its output)."""
-    options, env = pytest_options(test_file)
     out = io.StringIO()
     status = mutant_runner.run(mutant_runner.pytest_command(
-        *options, str(test_file), "--stage", stage, *extra), out, timeout,
-        cwd=ROOT, env=env)
+        str(test_file), "--stage", stage, *extra), out, timeout, cwd=ROOT)
     return status, out.getvalue()
 
 
@@ -470,10 +454,15 @@ def where_problem(exercise, test_file):
                 f"for a test file, FILE=path (default "
                 f"{shown(default_file(exercise))})")
     if not test_file.is_file():
-        return (f"no file {shown(test_file)}: `make start EX={exercise.id}` "
-                f"makes one to start from, or FILE=path says where your tests "
-                f"are. tests/exercises/README.md says what exercise "
-                f"{exercise.id} asks.")
+        make = "write your tests there" if test_file.parent.is_dir() else \
+            f"make start EX={exercise.id} makes it"
+        return (f"no file {shown(test_file)}: {make}, or say where your tests "
+                f"are with FILE=path. tests/exercises/README.md says what "
+                f"exercise {exercise.id} asks.")
+    if not {ROOT / "tests", ROOT / "mine"} & set(test_file.parents):
+        return (f"{shown(test_file)} is outside mine/ and tests/: put it in "
+                f"mine/{exercise.id}/, where the harness's fixtures "
+                f"(mine/conftest.py) reach it")
     return None
 
 
