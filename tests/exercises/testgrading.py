@@ -194,9 +194,11 @@ def built(exercise, found, pool):
         with tempfile.TemporaryDirectory(prefix="testgrade-") as work:
             work = pathlib.Path(work)
             source = shipped_stage(exercise.stage, work / "shipped")
-            jobs = [pool.submit(build, exercise, source, b, work / str(i),
-                                binaries)
-                    for i, b in enumerate(found.builds)]
+            # Random names here too: the binary's debug information keeps
+            # the folder it was built in.
+            jobs = [pool.submit(build, exercise, source, b,
+                                work / secrets.token_hex(8), binaries)
+                    for b in found.builds]
             problems = [p for p in (job.result() for job in jobs) if p]
         if problems:
             raise RuntimeError("\n".join(problems))
