@@ -98,7 +98,12 @@ def where_allowed(relative):
 
 
 def text_files(handout):
+    """(path relative to handout, text) for every text file but what a
+    build or git leaves."""
     for path in sorted(handout.rglob("*")):
+        relative = path.relative_to(handout)
+        if relative.parts[0] in ("build", ".git") or "__pycache__" in relative.parts:
+            continue
         if path.is_file() and not path.name.endswith((".gz", ".svg", ".png")):
             try:
                 yield path.relative_to(handout), path.read_text()
@@ -113,6 +118,9 @@ def check(handout):
                 ("teachers", "tests/exercises/solutions")
                 if (handout / place).exists()]
     tests, teachers = answers(), notes()
+    if not tests or not teachers or not any(handout.rglob("*.patch")):
+        problems.append("nothing to look for, or nowhere to look: run it in "
+                        "the repository, on a copy made by make handout")
     for relative, text in text_files(handout):
         if relative.suffix == ".patch" and CAUGHT_BY.search(header(handout / relative)):
             problems.append(f"{relative}: its header names the test that catches it")
@@ -123,7 +131,7 @@ def check(handout):
             if words in text:
                 problems.append(f"{relative}: {words!r} ({what})")
     for problem in problems:
-        print(f"answers: {problem}")
+        print(f"answers: {problem}", flush=True)
     if problems:
         print(f"answers: {len(problems)} answer(s) or teachers' note(s) in "
               f"{handout}")

@@ -72,7 +72,10 @@ check-handout:
 	    echo "check-handout: skipped, there is no tests/exercises/solutions/ (a copy handed to students has none)"; \
 	else \
 	    $(MAKE) --no-print-directory -s handout HANDOUT_DIR=$(abspath $(BUILD))/handout-check >/dev/null && \
-	    $(PYTHON) tests/classroom/answers.py check $(BUILD)/handout-check/$(HANDOUT_NAME); \
+	    $(PYTHON) tests/classroom/answers.py check $(BUILD)/handout-check/$(HANDOUT_NAME) && \
+	    if $(PYTHON) tests/classroom/answers.py check . >/dev/null; then \
+	        echo "check-handout: the check finds nothing in the repository itself, which holds them all"; exit 1; \
+	    else echo "answers: and it finds them in the repository itself"; fi; \
 	fi
 
 classroom-workflow:
