@@ -61,6 +61,7 @@ BUG_RUNS = 2        # runs on each buggy build: a test must catch it each time
 JOBS = 4            # pytest runs at once: most of their time is spent waiting
 WAIT = 10           # seconds: the harness's bound on each wait (TIMEOUT)
 MAX_BUSY = 5        # a busy machine raises the time limit up to this many times
+PROVE_RUNS = 8      # pytest runs at once in the proof: many wait out a bound
 
 
 @dataclasses.dataclass
@@ -585,7 +586,7 @@ def prove(exercises):
     busy = busy_factor(todo[0].stage) if todo else 1.0
     failed = 0
     with concurrent.futures.ThreadPoolExecutor(JOBS) as builds, \
-            concurrent.futures.ThreadPoolExecutor(JOBS) as runs, \
+            concurrent.futures.ThreadPoolExecutor(PROVE_RUNS) as runs, \
             concurrent.futures.ThreadPoolExecutor(len(todo)) as each:
         jobs = {e: each.submit(prove_one, e, builds, runs, busy) for e in todo}
         for exercise, job in jobs.items():
