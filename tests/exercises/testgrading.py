@@ -128,7 +128,7 @@ def read_table(path, exercise, plan):
         if not line.strip() or line.startswith("#"):
             continue
         cells = [cell.strip() for cell in line.split("|")]
-        where = f"{path.relative_to(ROOT)}:{number}"
+        where = f"{shown(path)}:{number}"
         if len(cells) != 3 or cells[1] not in ("correct", "buggy", "time"):
             raise TableError(f"{where}: expected N.M | correct, buggy or "
                              f"time | ..., got {line!r}")
@@ -150,13 +150,13 @@ def build_of(exercise, patches, correct, hidden, where):
     """The build a row names, from the header of its last patch."""
     for patch in patches:
         if not patch.is_file():
-            raise TableError(f"{where}: there is no {patch.relative_to(ROOT)}")
+            raise TableError(f"{where}: there is no {shown(patch)}")
     header = mutant_runner.read_fields(patches[-1])
     what = header.get("Correct" if correct else "Mutant")
     if not what or header.get("Stage") != exercise.stage \
             or header.get("Build") not in KINDS:
         raise TableError(
-            f"{where}: {patches[-1].relative_to(ROOT)} needs a header with "
+            f"{where}: {shown(patches[-1])} needs a header with "
             f"{'Correct' if correct else 'Mutant'}:, Stage: {exercise.stage} "
             f"and Build: (one of {', '.join(KINDS)})")
     return Build(patches[-1].stem, what, header["Build"], patches, correct,
@@ -406,10 +406,17 @@ def verdicts(exercise, found, started):
 
 
 def report(found_verdicts):
-    """(ok, the report's lines): correct builds first, then buggy ones."""
+    """(ok, the report's lines): correct builds first, then buggy ones. Of
+    the lines that say a run was too slow, the first says why in full."""
     ordered = sorted(found_verdicts, key=lambda v: not v.build.correct)
-    return (all(v.ok for v in found_verdicts),
-            [f"{'ok  ' if v.ok else 'FAIL'}  {v.text}" for v in ordered])
+    lines, said_why = [], False
+    for v in ordered:
+        text = v.text
+        if v.word == "too slow on":
+            text = text if not said_why else text.split(" A good test")[0]
+            said_why = True
+        lines.append(f"{'ok  ' if v.ok else 'FAIL'}  {text}")
+    return all(v.ok for v in found_verdicts), lines
 
 
 def counted(found):
