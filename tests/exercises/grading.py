@@ -145,6 +145,18 @@ def send(client, data, why):
              f"closed the connection)")
 
 
+def connect(server, why, host="127.0.0.1"):
+    """A new client of the server, or a failed check that says why there
+    is none: the server has ended, or it does not accept."""
+    try:
+        return server.client(host)
+    except OSError as error:
+        state = ("it is still running" if server.alive() else
+                 f"it has ended: {describe_status(server.proc.returncode)}")
+        fail(why, expected="a connection", got=f"the connect failed: "
+             f"{error}; {state}")
+
+
 def expect(client, sent, expected, why, closes=False):
     """Sends sent (unless None), then checks that exactly expected comes
     back; with closes, that the server then closes the connection."""
