@@ -140,24 +140,61 @@ def test_every_reply_owed_comes_though_more_requests_follow_exit(server):
                  f"{outcome(rest, 'more' if how == 'more' else how)}{failed}")
 
 
+FLOOD = "b'exit\\n', then requests without end, read as they come"
+
+
+def exit_then_flood(c, request):
+    """Sends exit, then requests without end from a thread, and reads what
+    comes until the end of the stream; returns the sending thread."""
+    c.send(b"exit\n")
+    sender = send_in_background(c, request * 1000, again=True)
+    got, how = receive(c, b"", closes=True)
+    if got or how != "closed":
+        c.sock.shutdown(socket.SHUT_RDWR)  # ends the sending thread
+        fail("exit gets no reply: after it the server stops writing "
+             "(shutdown), and the client reads the end of the stream, even "
+             "while it goes on sending. A close() with requests unread "
+             "sends a reset instead.", sent=FLOOD,
+             expected="no reply, then the end of the stream",
+             got=outcome(got, how))
+    return sender
+
+
+def cut_off(sender):
+    return isinstance(sender.failure, (ConnectionError, BrokenPipeError))
+
+
+def test_after_exit_the_server_still_reads_for_a_while(server):
+    request, _ = server.probe
+    with server.client() as c:
+        sender = exit_then_flood(c, request)
+        sender.join(0.5)  # the client's own sending, for half a second
+        if cut_off(sender):
+            fail("After exit the server stops writing at once (shutdown): "
+                 "the client reads the end of the stream while the server "
+                 "still reads and drops what it sends, for a few seconds "
+                 "(one at least). Here the sending was cut off as soon as "
+                 "the end of the stream came: the server closed instead of "
+                 "stopping to write first.", sent=FLOOD,
+                 expected="the end of the stream, then the sending going on "
+                          "for 0.5 s at least",
+                 got=f"the end of the stream, then the sending cut off "
+                     f"within 0.5 s: {sender.failure}")
+        c.sock.shutdown(socket.SHUT_RDWR)  # ends the sending thread
+
+
 def test_a_client_that_goes_on_sending_after_exit_is_cut_off(server):
     request, _ = server.probe
     with server.client() as c:
-        c.send(b"exit\n")
-        sender = send_in_background(c, request * 1000, again=True)
-        expect(c, None, b"", "exit gets no reply: the client reads the end "
-               "of the stream at once, even while it goes on sending.",
-               closes=True)
+        sender = exit_then_flood(c, request)
         sender.join(TIMEOUT)
-        cut_off = isinstance(sender.failure, (ConnectionError, BrokenPipeError))
-        if not cut_off:
+        if not cut_off(sender):
             c.sock.shutdown(socket.SHUT_RDWR)  # ends the sending thread
             fail("After exit, the server reads and drops what the client "
                  "still sends, but for a few seconds at most: then it "
                  "closes, and what the client goes on sending meets a "
                  "reset. A client that never stops sending must not keep "
-                 "its thread for ever.",
-                 sent=f"b'exit\\n', then {request!r} without end",
+                 "its thread for ever.", sent=FLOOD,
                  expected=f"the sending cut off within {TIMEOUT:g} s",
                  got=f"still sending after {TIMEOUT:g} s" if sender.failure
                  is None or isinstance(sender.failure, socket.timeout) else
