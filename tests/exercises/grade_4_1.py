@@ -137,7 +137,7 @@ def test_every_reply_owed_comes_though_more_requests_follow_exit(server):
              expected=f"{OWED} replies ({OWED * len(reply)} bytes), then "
                       f"the end of the stream",
              got=f"{whole} replies ({whole * len(reply)} bytes), then "
-                 f"{outcome(rest, 'more' if how == 'more' else how)}{failed}")
+                 f"{outcome(rest, how)}{failed}")
 
 
 FLOOD = "b'exit\\n', then requests without end, read as they come"
