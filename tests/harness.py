@@ -21,6 +21,8 @@ import termios
 import threading
 import time
 
+import tsan
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 # Generous bounds: a sanitizer build on a busy 2-core machine is slow, and
@@ -129,7 +131,8 @@ class Server:
 
     def __init__(self, binary, features, args, env=None, wrapper=(), **popen):
         self.wrapped = bool(wrapper)
-        self.launch(features, [*wrapper, binary, *args], env, **popen)
+        self.launch(features, [*wrapper, *tsan.command(binary, *args)], env,
+                    **popen)
         match = re.fullmatch(rb"listening on (.+):(\d+)\n", self.line)
         if not match:
             self.kill()
@@ -231,7 +234,7 @@ def limit_descriptors(n):
 
 def run_server(binary, *args, env=None):
     """Runs the binary to completion (for arguments it must refuse)."""
-    return subprocess.run([binary, *args], stdin=subprocess.DEVNULL,
+    return subprocess.run(tsan.command(binary, *args), stdin=subprocess.DEVNULL,
                           capture_output=True, env=server_env(env),
                           timeout=START_TIMEOUT)
 
