@@ -258,7 +258,7 @@ class UnixServer(Server):
         self.launch(features, tsan.command(binary, port, path), env)
         if listening_path(self.line) != path:
             try:  # no line at all: it has exited, or is about to
-                status = self.proc.wait(1)
+                status = None if self.line else self.proc.wait(TIMEOUT)
             except subprocess.TimeoutExpired:
                 status = None
             self.kill()
