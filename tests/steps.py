@@ -73,8 +73,8 @@ def main():
     args.logs.mkdir(parents=True, exist_ok=True)
     python = f"PYTHON={sys.executable}"
     began = time.monotonic()
-    results = {args.builds: run_step(
-        make, args.builds, ["-k", f"-j{args.jobs}", args.builds], args.logs)}
+    builds = ["-k", f"-j{args.jobs}", "--output-sync=target", args.builds]
+    results = {args.builds: run_step(make, args.builds, builds, args.logs)}
     pool = concurrent.futures.ThreadPoolExecutor(args.jobs)
     futures = {step: pool.submit(run_step, make, step, [step, python], args.logs)
                for step in args.steps}

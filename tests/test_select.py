@@ -41,13 +41,13 @@ def test_one_process_with_one_thread_serves_100_clients(server):
 
 
 def fill_until_blocked(client, data, most=64 << 20):
-    """Sends data over and over until the server stops taking it; fails if
-    it takes `most` bytes and still reads on."""
+    """Sends data over and over until the server stops taking it (no byte
+    for a second); fails if it takes `most` bytes and still reads on."""
     client.sock.settimeout(1.0)
     sent = 0
     try:
         while sent < most:
-            client.sock.sendall(data)
+            client.send(data)
             sent += len(data)
     except socket.timeout:
         return
