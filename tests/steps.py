@@ -1,7 +1,7 @@
 """Runs the steps of make test: every one, whatever fails, and then one
 summary of them all.
 
-    steps.py --make MAKE --jobs N --logs DIR BUILDS -- STEP...
+    steps.py --make MAKE --jobs N --logs DIR BUILDS STEP...
 
 First `MAKE -k -jN BUILDS`: the builds that several steps run on, made
 once, so that two steps never build the same file at the same time. Then
