@@ -9,10 +9,11 @@ import itertools
 import os
 import pathlib
 import signal
+import socket
 
 import pytest
 
-from harness import ask, ask_many, children, proc_stat, wait_until
+from harness import TIMEOUT, ask, ask_many, children, proc_stat, wait_until
 
 pytestmark = pytest.mark.stages("fork")
 
@@ -92,6 +93,22 @@ def test_sigterm_ends_a_stopped_child_too(server):
             if not ended(child):
                 os.kill(child, signal.SIGKILL)
         assert client.wait_closed() == b""
+
+
+def test_once_the_parent_is_killed_new_clients_are_refused(server):
+    """Only the parent listens: each child closes its copy of the listening
+    socket. A child that kept it would keep the port once the parent is
+    gone: new clients queued with no one to accept them, and a restart
+    failing with "Address already in use"."""
+    request, reply = server.probe
+    client, child = served_with_its_child(server)
+    with client:
+        server.kill()  # SIGKILL: no stop(), the child lives on
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", server.port), TIMEOUT).close()
+        client.send(request)
+        assert client.line() == reply
+    wait_until(lambda: ended(child), "ended: the child, its client gone")
 
 
 def test_a_crashed_child_takes_down_only_its_own_client(server):
