@@ -43,6 +43,7 @@ help:
 	@echo "make fuzz         runs each fuzz target FUZZ_SECONDS (60) s, keeps what it finds"
 	@echo "make mutants      proves each bug planted in tests/mutants/ fails its stage's tests"
 	@echo "make leak-check   the socket tests under Valgrind"
+	@echo "make test-musl    the socket tests on every stage built with musl, not glibc"
 	@echo "make timeline-N   draws stage N serving three clients, from strace (timelines: all)"
 	@echo "make handout      a copy for students: no solutions, no git history"
 	@echo "make restore-N    puts stage N back as shipped (the folder is saved first)"

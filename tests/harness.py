@@ -235,11 +235,12 @@ def limit_descriptors(n):
     return limit
 
 
-def run_server(binary, *args, env=None):
-    """Runs the binary to completion (for arguments it must refuse)."""
+def run_server(binary, *args, env=None, **popen):
+    """Runs the binary to completion (for arguments, or a start, it must
+    refuse)."""
     return subprocess.run(tsan.command(binary, *args), stdin=subprocess.DEVNULL,
                           capture_output=True, env=server_env(env),
-                          timeout=START_TIMEOUT)
+                          timeout=START_TIMEOUT, **popen)
 
 
 # ---------------------------------------------------------------- clients

@@ -56,10 +56,13 @@ static void stop(int sig)
 {
     (void)sig;
     /* kill and _exit are async-signal-safe, exit is not; the kernel closes
-     * every socket we hold. */
+     * every socket we hold. A stopped child (kill -STOP) keeps SIGTERM
+     * pending until it is continued: SIGCONT does that. */
     for (int i = 0; i < MAX_CHILDREN; i++) {
-        if (children[i] != 0)
+        if (children[i] != 0) {
             kill(children[i], SIGTERM);
+            kill(children[i], SIGCONT);
+        }
     }
     _exit(0);
 }
@@ -232,7 +235,11 @@ static void serve_in_child(int listener, int client)
     sigprocmask(SIG_SETMASK, &none, NULL);
     close(listener);
     serve_client(client);
-    exit(0); /* the parent flushed stdout before any fork: nothing is written twice */
+    /* _exit, not exit: exit would run the parent's atexit handlers and the
+     * C library's cleanup of every stdio stream in each child, writing to
+     * pages it shares with the parent since the fork: each such write
+     * copies a page. The child has nothing to flush: stderr is unbuffered. */
+    _exit(0);
 }
 
 static pid_t *free_slot(void)
@@ -251,7 +258,7 @@ static pid_t *free_slot(void)
 static void start_child(int listener, int client)
 {
     sigset_t all, old;
-    pid_t *slot;
+    pid_t *slot, pid;
     bool started = false;
 
     sigfillset(&all);
@@ -259,12 +266,14 @@ static void start_child(int listener, int client)
     slot = free_slot();
     if (slot == NULL) {
         fprintf(stderr, "client %d: %d children already\n", client, MAX_CHILDREN);
-    } else if ((*slot = fork()) == 0) {
+    } else if ((pid = fork()) == 0) {
         serve_in_child(listener, client);
-    } else if (*slot == -1) {
-        *slot = 0;
+    } else if (pid == -1) {
         fprintf(stderr, "client %d: fork: %s\n", client, strerror(errno));
     } else {
+        /* Written by the parent only: a write to the child's copy of the
+         * table would cost the child a copy of its page. */
+        *slot = pid;
         started = true;
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
