@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from grading import assert_refused, ask, check, expect, fail
+from grading import assert_refused, ask, busiest, check, expect, fail
 from harness import (TIMEOUT, children, describe_status, in_parallel, proc_stat,
                      wait_until)
 
@@ -188,23 +188,6 @@ def test_a_stop_leaves_no_process(server, sig):
         fail(f"{sig.name} stops the parent and every worker with it.",
              expected="no worker left", got=f"still running: "
              f"{[p for p in workers if not gone(p)]}")
-
-
-def busiest(pids, seconds=1.0):
-    """The largest share of a second in which one of the processes was
-    running or ready to run (state R), and which one: near 0 for a process
-    that sleeps, near 1 for one that spins, however busy the machine."""
-    running = dict.fromkeys(pids, 0)
-    samples = 0
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        for pid in pids:
-            fields = proc_stat(pid)
-            running[pid] += fields is not None and fields[0] == "R"
-        samples += 1
-        time.sleep(0.01)  # the pace of the samples, not a wait for an event
-    pid = max(running, key=running.get)
-    return running[pid] / samples, pid
 
 
 def lowest_free_descriptor(pid):

@@ -15,7 +15,8 @@ import time
 import pytest
 
 from harness import (SANITIZER_REPORT, START_TIMEOUT, TIMEOUT, Client, Server,
-                     describe_status, finish_all, read_first_line, server_env)
+                     describe_status, finish_all, proc_stat, read_first_line,
+                     server_env)
 
 
 def show(data, limit=120):
@@ -224,6 +225,26 @@ def check_limits(server, start, reply):
         expect_error(c, start + b"st\0tus", b"NUL", why)
         ask(c, b"GET/task_01/s", b"see someone\r\n",
             "The connection goes on after those errors.")
+
+
+# ------------------------------------------------------------------ processes
+
+
+def busiest(pids, seconds=1.0):
+    """The largest share of a second in which one of the processes was
+    running or ready to run (state R), and which one: near 0 for a process
+    that sleeps, near 1 for one that spins, however busy the machine."""
+    running = dict.fromkeys(pids, 0)
+    samples = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for pid in pids:
+            fields = proc_stat(pid)
+            running[pid] += fields is not None and fields[0] == "R"
+        samples += 1
+        time.sleep(0.01)  # the pace of the samples, not a wait for an event
+    pid = max(running, key=running.get)
+    return running[pid] / samples, pid
 
 
 # ------------------------------------------------------------------ starts
