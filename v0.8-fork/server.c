@@ -232,7 +232,11 @@ static void serve_in_child(int listener, int client)
     sigprocmask(SIG_SETMASK, &none, NULL);
     close(listener);
     serve_client(client);
-    exit(0); /* the parent flushed stdout before any fork: nothing is written twice */
+    /* _exit, not exit: exit would run the parent's atexit handlers and the
+     * C library's cleanup of every stdio stream in each child, writing to
+     * pages it shares with the parent since the fork: each such write
+     * copies a page. The child has nothing to flush: stderr is unbuffered. */
+    _exit(0);
 }
 
 static pid_t *free_slot(void)
@@ -251,7 +255,7 @@ static pid_t *free_slot(void)
 static void start_child(int listener, int client)
 {
     sigset_t all, old;
-    pid_t *slot;
+    pid_t *slot, pid;
     bool started = false;
 
     sigfillset(&all);
@@ -259,12 +263,14 @@ static void start_child(int listener, int client)
     slot = free_slot();
     if (slot == NULL) {
         fprintf(stderr, "client %d: %d children already\n", client, MAX_CHILDREN);
-    } else if ((*slot = fork()) == 0) {
+    } else if ((pid = fork()) == 0) {
         serve_in_child(listener, client);
-    } else if (*slot == -1) {
-        *slot = 0;
+    } else if (pid == -1) {
         fprintf(stderr, "client %d: fork: %s\n", client, strerror(errno));
     } else {
+        /* Written by the parent only: a write to the child's copy of the
+         * table would cost the child a copy of its page. */
+        *slot = pid;
         started = true;
     }
     sigprocmask(SIG_SETMASK, &old, NULL);

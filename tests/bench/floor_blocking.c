@@ -11,7 +11,8 @@
  * of what it does beyond answering. make bench sends it GET only: with
  * threads and no lock, a POST would race with the other threads.
  *
- * The environment chooses the design, as UNP chapter 30 lists them:
+ * The environment chooses the design, as chapter 30 of UNIX Network
+ * Programming, Volume 1 (third edition, 2003) lists them:
  *   FLOOR=threads       a thread per connection (v0.3 to v0.6), the default
  *   FLOOR=processes     a process per connection (v0.8)
  *   FLOOR=thread-pool   WORKERS threads made at the start, each accepting
