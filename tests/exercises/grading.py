@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+import tsan
 from harness import (SANITIZER_REPORT, START_TIMEOUT, TIMEOUT, Client, Server,
                      describe_status, finish_all, proc_stat, read_first_line,
                      server_env)
@@ -259,9 +260,9 @@ def command(args, env=None):
 def assert_refused(binary, args, env, status, why):
     """The server must refuse to start: exit with this status, without
     printing its `listening on` line."""
-    proc = subprocess.Popen([binary, *args], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=server_env(env))
+    proc = subprocess.Popen(tsan.command(binary, *args),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=server_env(env))
     try:
         line = read_first_line(proc.stdout, START_TIMEOUT)
         if line.startswith(b"listening on"):
@@ -297,10 +298,10 @@ class UnixServer(Server):
 
     def __init__(self, binary, features, path, env=None, port="0"):
         self.path = path
-        self.launch(features, [binary, port, path], env)
+        self.launch(features, tsan.command(binary, port, path), env)
         if listening_path(self.line) != path:
             try:  # no line at all: it has exited, or is about to
-                status = self.proc.wait(1)
+                status = None if self.line else self.proc.wait(TIMEOUT)
             except subprocess.TimeoutExpired:
                 status = None
             self.kill()

@@ -37,6 +37,7 @@ import shutil
 import subprocess
 import time
 
+import tsan
 from engine import (HERE, ROOT, SOLUTIONS, Proven, Result, junit_cases,
                     mutant_runner)
 from harness import STAGES
@@ -185,6 +186,12 @@ def grade(exercise, where, run):
             return Result("failed", "warnings" if warned else "build")
         if not STEPS[step].graded:
             continue
+        if STEPS[step].build == "tsan":
+            try:
+                tsan.launcher()
+            except tsan.CannotRun as problem:
+                run.say(f"== {problem}")
+                return Result("failed", step, "(ThreadSanitizer cannot run here)")
         run.say(f"== its tests: {grader(exercise).relative_to(ROOT)}")
         result = run_tests(exercise, bins / step,
                            bins / f"{exercise.id}-{step}.xml", run)
