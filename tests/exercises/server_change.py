@@ -44,6 +44,10 @@ from harness import STAGES
 
 LABEL = ""
 WRONG = SOLUTIONS / "wrong"
+# What an exercise gives the student to copy into the folder, as its
+# specification says: a proof copies it in before the patches, so that a
+# solution holds only the student's own work.
+GIVEN = {"5.2": [HERE / "md5" / "md5.c", HERE / "md5" / "md5.h"]}
 MIN_WRONG = 2           # wrong solutions every exercise has
 TEST_TIMEOUT = 600      # seconds: a grader that runs longer has hung
 
@@ -253,6 +257,8 @@ def solved_copy(exercise, place, patches):
     source = place / exercise.stage
     shutil.copytree(ROOT / exercise.stage, source,
                     ignore=shutil.ignore_patterns("server", "*.o", "README.md"))
+    for given in GIVEN.get(exercise.id, []):
+        shutil.copy(given, source)
     for patch in patches:
         applied = subprocess.run(
             ["patch", "-p1", "-s", "--no-backup-if-mismatch", "-d", str(source),
