@@ -4,12 +4,17 @@
 #
 #   make handout           the copy for students, from the last commit,
 #                          without tests/exercises/solutions/, teachers/,
-#                          this repository's CI and git history, as a
+#                          this repository's CI and git history, and
+#                          without the names of the tests that catch the
+#                          mutants (tests/classroom/answers.py), as a
 #                          folder and a tarball in $(HANDOUT_DIR); with
 #                          it, one GitHub Classroom template per session,
 #                          $(HANDOUT_NAME)-session-N/, whose autograding
 #                          grades that session's exercises; the stages as
 #                          handed out kept in tests/classroom/stages.tar.gz
+#   make check-handout     (part of make test) a fresh handout holds no
+#                          test a mutant's header names and no teachers'
+#                          note (answers.py check says what it looks for)
 #   make restore-N         puts stage N back as handed out, after saving
 #                          the folder in $(BUILD)/saved/ (nothing is saved
 #                          or changed if it is as handed out); from
@@ -64,9 +69,9 @@ CLASS_ENV = $(BUILD_KINDS_ENV) STUDENT_TIMEOUT=$(STUDENT_TIMEOUT) \
     EXERCISE_TIMEOUT=$(EXERCISE_TIMEOUT) STUDENTS_AT_ONCE=$(STUDENTS_AT_ONCE) \
     CLASS_GRADE_JOBS=$(CLASS_GRADE_JOBS)
 
-.PHONY: handout classroom-workflows check-classroom check-work grade-class \
-        prove-handout prove-class class-of-60
-TEST_STEPS += check-classroom prove-handout prove-class
+.PHONY: handout classroom-workflows check-classroom check-handout check-work \
+        grade-class prove-handout prove-class class-of-60
+TEST_STEPS += check-classroom check-handout prove-handout prove-class
 
 handout:
 	@$(PYTHON) tests/classroom/classroom.py handout $(HANDOUT_DIR) $(HANDOUT_NAME)
@@ -80,6 +85,20 @@ check-work:
 
 classroom-workflows:
 	@$(PYTHON) tests/classroom/classroom.py workflows $(BUILD)/classroom
+
+check-handout:
+	@echo "== handout: no test a mutant's header names, no teachers' note"
+	@if ! git rev-parse --verify -q HEAD >/dev/null 2>&1; then \
+	    echo "check-handout: skipped, there is no git repository to make a handout from"; \
+	elif [ ! -d tests/exercises/solutions ]; then \
+	    echo "check-handout: skipped, there is no tests/exercises/solutions/ (a copy handed to students has none)"; \
+	else \
+	    $(MAKE) --no-print-directory -s handout HANDOUT_DIR=$(abspath $(BUILD))/handout-check >/dev/null && \
+	    $(PYTHON) tests/classroom/answers.py check $(BUILD)/handout-check/$(HANDOUT_NAME) && \
+	    if $(PYTHON) tests/classroom/answers.py check . >/dev/null; then \
+	        echo "check-handout: the check finds nothing in the repository itself, which holds them all"; exit 1; \
+	    else echo "answers: and it finds them in the repository itself"; fi; \
+	fi
 
 check-classroom:
 	@echo "== classroom: the workflows' commands and schema"

@@ -12,11 +12,12 @@
 # server: it fails on its stage as shipped and catches every wrong
 # solution; `make prove-graders EX="N.M ..."` proves these graders only,
 # and that their reference solutions pass. (make prove-handout, a step of
-# make test too, grades every reference solution, in a handout.) The exercises that
-# ask for a test are graded by testgrading.py, against buggy builds of
-# their stage; `make prove-test-exercises`, a step of make test, proves
-# that each reference test passes that grade and a test that catches
-# nothing fails it.
+# make test too, grades every reference solution, in a handout.) The
+# exercises that ask for a test are graded by testgrading.py, against
+# correct and buggy builds of their stage (builds.txt); `make
+# prove-test-exercises`, a step of make test, proves that each reference
+# test passes that grade and that tests which catch nothing, or check the
+# wrong thing, fail it (EX= proves some only).
 
 EXERCISE_TIMEOUT = 600
 GRADE_JOBS = 10
@@ -58,5 +59,5 @@ prove-graders:
 TEST_STEPS += prove-test-exercises
 
 prove-test-exercises:
-	@echo "== exercises that ask for a test: each reference test passes the grade, a test that catches nothing fails it"
-	@$(BUILD_KINDS_ENV) $(PYTHON) tests/exercises/exercises.py prove-tests $(BUILD)/test-exercises
+	@echo "== exercises that ask for a test: each reference test passes the grade, on every correct and every buggy build; tests that catch nothing, or check the wrong thing, fail it"
+	@$(BUILD_KINDS_ENV) $(PYTHON) tests/exercises/exercises.py prove-tests $(EX)

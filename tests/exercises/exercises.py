@@ -24,8 +24,9 @@ top folder:
                                        or these exercises' graders; without
                                        references, all but that the
                                        reference solutions pass
-    exercises.py prove-tests BUILD     proves the "write a test" exercises
-                                       (testgrading.py; prove-test-exercises)
+    exercises.py prove-tests [N.M...]  proves the "write a test" exercises,
+                                       or these (testgrading.py;
+                                       prove-test-exercises)
 
 Every exercise has a kind; KINDS maps a kind to the module that grades it
 and proves its grader. Such a module has:
@@ -372,8 +373,9 @@ def main(args):
     if len(args) >= 2 and args[0] == "prove":
         references = not flag(args, "--without-references")
         return prove_all(args[1], args[2:], references)
-    if len(args) == 2 and args[0] == "prove-tests":
-        return testgrading.prove(args[1], engine.exercises())
+    if args[:1] == ["prove-tests"]:
+        return testgrading.prove([e for e in engine.exercises()
+                                  if len(args) == 1 or e.id in args[1:]])
     if len(args) == 2 and args[0] == "start":
         exercise = find(args[1])
         return 2 if exercise is None else start(exercise)

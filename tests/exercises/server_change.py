@@ -41,12 +41,17 @@ import shutil
 import subprocess
 import time
 
+import tsan
 from engine import (HERE, ROOT, SOLUTIONS, Proven, Result, as_handed_out,
                     junit_cases, mutant_runner, shown, write_as_handed_out)
 from harness import STAGES
 
 LABEL = ""
 WRONG = SOLUTIONS / "wrong"
+# What an exercise gives the student to copy into the folder, as its
+# specification says: a proof copies it in before the patches, so that a
+# solution holds only the student's own work.
+GIVEN = {"5.2": [HERE / "md5" / "md5.c", HERE / "md5" / "md5.h"]}
 MIN_WRONG = 2           # wrong solutions every exercise has
 TEST_TIMEOUT = 600      # seconds: a grader that runs longer has hung
 
@@ -213,6 +218,12 @@ def grade(exercise, where, run):
             return Result("failed", "warnings" if warned else "build")
         if not STEPS[step].graded:
             continue
+        if STEPS[step].build == "tsan":
+            try:
+                tsan.launcher()
+            except tsan.CannotRun as problem:
+                run.say(f"== {problem}")
+                return Result("failed", step, "(ThreadSanitizer cannot run here)")
         run.say(f"== its tests: {grader(exercise).relative_to(ROOT)}")
         result = run_tests(exercise, bins / step,
                            bins / f"{exercise.id}-{step}.xml", run)
@@ -278,6 +289,8 @@ def solved_copy(exercise, place, patches):
     source = place / exercise.stage
     shutil.copytree(ROOT / exercise.stage, source,
                     ignore=shutil.ignore_patterns("server", "*.o", "README.md"))
+    for given in GIVEN.get(exercise.id, []):
+        shutil.copy(given, source)
     for patch in patches:
         applied = subprocess.run(
             ["patch", "-p1", "-s", "--no-backup-if-mismatch", "-d", str(source),
