@@ -37,17 +37,22 @@ help:
 	@echo "make test         installs what the tests need, then runs every test: unit and"
 	@echo "                  socket tests plain and under the sanitizers, fuzz replay,"
 	@echo "                  leak checks, mutants, the exercises' graders"
-	@echo "make bench        the design comparison: each todo stage, exercises 7.1 and 8.1,"
+	@echo "make bench        the design comparison: each todo stage, exercises 7.1, 7.4, 7.5, 8.1,"
 	@echo "                  Redis and Python against their design's floor (ONLY=, DIR=)"
-	@echo "make grade        lists the exercises; make grade EX=N.M grades one (DIR=path)"
+	@echo "make start EX=N.M makes mine/N.M/, where exercise N.M is done"
+	@echo "make grade        lists the exercises; make grade EX=N.M grades mine/N.M/ (DIR=path);"
+	@echo "                  ALL=1 grades every exercise started, with points"
 	@echo "make fuzz         runs each fuzz target FUZZ_SECONDS (60) s, keeps what it finds"
 	@echo "make mutants      proves each bug planted in tests/mutants/ fails its stage's tests"
 	@echo "make leak-check   the socket tests under Valgrind"
+	@echo "make test-musl    the socket tests on every stage built with musl, not glibc"
 	@echo "make timeline-N   draws stage N serving three clients, from strace, into"
 	@echo "                  build/timeline/ (timelines: all; maintainers' timeline-pictures"
 	@echo "                  redraws the pictures the chapters show)"
-	@echo "make handout      a copy for students: no solutions, no git history"
-	@echo "make restore-N    puts stage N back as shipped (the folder is saved first)"
+	@echo "make handout      a copy for students (no solutions, no git history), and one"
+	@echo "                  GitHub Classroom template per session"
+	@echo "make restore-N    puts stage N back as shipped (the folder is saved in build/saved/)"
+	@echo "make grade-class  CLASS=folder: grades every student repository in it, into a CSV"
 	@echo "make clean        removes what the build made"
 	@echo "stages: $(PRESENT)"
 
@@ -83,6 +88,10 @@ FLAGS_clang := -Werror
 FLAGS_asan := -fsanitize=address,undefined -fno-sanitize-recover=all \
               -fno-omit-frame-pointer
 FLAGS_tsan := -fsanitize=thread
+# A ThreadSanitizer build runs under setarch -R where the kernel randomises
+# addresses more than it allows (tests/tsan.py); the socket tests' harness
+# does the same for every server it starts.
+RUN_tsan = $(PYTHON) tests/tsan.py
 TESTED_gcc = $(PRESENT)
 TESTED_asan = $(PRESENT)
 TESTED_tsan = $(call with_feature,threads)
@@ -96,23 +105,30 @@ UNIT_CFLAGS = -std=c11 -Wall -Wextra -g -Itests/unit
 build_kind = $(word 1,$(subst /, ,$(patsubst $(BUILD)/%,%,$(1))))
 
 # The steps of make test; each tests/*/*.mk adds its own.
-TEST_STEPS = build-clang test-gcc test-asan test-tsan
+TEST_STEPS = test-gcc test-asan test-tsan
 include $(wildcard tests/*/*.mk)
 
-# make test runs TEST_JOBS steps at a time, the slowest first, each step's
-# output shown whole when it ends: most of a socket test's time is spent
-# waiting for a reply or a timeout, so two steps share two cores well.
+# make test first makes the builds several steps share (test-builds: every
+# stage built the four ways, with its unit tests), then runs every step,
+# TEST_JOBS at a time, the slowest first, whatever fails: most of a socket
+# test's time is spent waiting for a reply or a timeout, so two steps share
+# two cores well. tests/steps.py shows each step's output whole when it
+# ends (and keeps it in $(BUILD)/test-logs/), then one line a step: passed
+# or failed, and its time. It fails if any step failed.
 TEST_JOBS = 2
 SLOW_STEPS = test-asan leak-check test-gcc test-tsan mutants prove-graders
 TEST_ORDER = $(filter $(TEST_STEPS),$(SLOW_STEPS)) $(filter-out $(SLOW_STEPS),$(TEST_STEPS))
+TEST_BUILDS = $(foreach k,gcc asan tsan,$(foreach s,$(TESTED_$(k)),\
+                  $(BUILD)/$(k)/$(s)/server $(BUILD)/$(k)/$(s)/unit)) \
+              $(foreach s,$(PRESENT),$(BUILD)/clang/$(s)/server)
 
+.PHONY: test-builds
 test:
 	@python=$$(tests/deps.sh) || exit 1; \
-	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target \
-	    $(TEST_ORDER) PYTHON="$$python"
-	@echo "make test: every test passed"
+	$$python tests/steps.py --make "$(MAKE)" --jobs $(TEST_JOBS) \
+	    --logs $(BUILD)/test-logs test-builds $(TEST_ORDER)
 
-build-clang: $$(foreach s,$(PRESENT),$(BUILD)/clang/$$(s)/server)
+test-builds: $(TEST_BUILDS)
 
 $(BUILD)/%/server: FORCE
 	@mkdir -p $(@D)
@@ -131,7 +147,7 @@ $(BUILD)/%/unit: $(UNIT_SOURCES) $(wildcard tests/unit/*.h) \
 
 test-%: $$(foreach s,$$(TESTED_$$*),$(BUILD)/$$*/$$(s)/server $(BUILD)/$$*/$$(s)/unit)
 	@for s in $(TESTED_$*); do \
-	    echo "== unit tests: $$s ($* build)"; $(BUILD)/$*/$$s/unit || exit 1; done
+	    echo "== unit tests: $$s ($* build)"; $(RUN_$*) $(BUILD)/$*/$$s/unit || exit 1; done
 	@if [ -n "$(TESTED_$*)" ]; then \
 	    echo "== socket tests ($* build): $(TESTED_$*)"; \
 	    $(PYTHON) -m pytest -q -p no:cacheprovider tests --bin-dir $(BUILD)/$* \
@@ -140,3 +156,4 @@ test-%: $$(foreach s,$$(TESTED_$$*),$(BUILD)/$$*/$$(s)/server $(BUILD)/$$*/$$(s)
 clean:
 	rm -rf $(BUILD)
 	@for s in $(PRESENT); do $(MAKE) --no-print-directory -C $$s clean; done
+	rm -f mine/*/server

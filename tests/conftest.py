@@ -18,6 +18,7 @@ import shlex
 
 import pytest
 
+import tsan
 from harness import ROOT, STAGES, Server, finish_all
 
 # ---------------------------------------------------------------- options
@@ -73,6 +74,10 @@ def binary(stage, request):
     path = pathlib.Path(request.config.getoption("--bin-dir")).resolve() / stage / "server"
     if not path.is_file():
         pytest.fail(f"{path} is not built: run 'make' first")
+    try:
+        tsan.command(path)
+    except tsan.CannotRun as problem:  # nothing would run: one sentence says why
+        pytest.exit(str(problem), returncode=1)
     return str(path)
 
 

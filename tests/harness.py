@@ -21,12 +21,17 @@ import termios
 import threading
 import time
 
+import tsan
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
-# Generous bounds: a sanitizer build on a busy 2-core machine is slow, and
-# a test waits for an event (a reply, an exit), never for a fixed time.
-TIMEOUT = 10.0
-START_TIMEOUT = 30.0
+# Generous bounds: a test waits for an event (a reply, an exit), never for
+# a fixed time, so a bound costs nothing until something is wrong. On a
+# 2-core machine whose load average was in the hundreds, v0.8 under
+# AddressSanitizer took more than 10 s to answer a client queued behind
+# 50 others, and Valgrind more than 30 s to start it.
+TIMEOUT = 30.0
+START_TIMEOUT = 60.0
 
 SANITIZER_REPORT = re.compile(
     r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|WARNING: ThreadSanitizer"
@@ -129,7 +134,8 @@ class Server:
 
     def __init__(self, binary, features, args, env=None, wrapper=(), **popen):
         self.wrapped = bool(wrapper)
-        self.launch(features, [*wrapper, binary, *args], env, **popen)
+        self.launch(features, [*wrapper, *tsan.command(binary, *args)], env,
+                    **popen)
         match = re.fullmatch(rb"listening on (.+):(\d+)\n", self.line)
         if not match:
             self.kill()
@@ -229,11 +235,12 @@ def limit_descriptors(n):
     return limit
 
 
-def run_server(binary, *args, env=None):
-    """Runs the binary to completion (for arguments it must refuse)."""
-    return subprocess.run([binary, *args], stdin=subprocess.DEVNULL,
+def run_server(binary, *args, env=None, **popen):
+    """Runs the binary to completion (for arguments, or a start, it must
+    refuse)."""
+    return subprocess.run(tsan.command(binary, *args), stdin=subprocess.DEVNULL,
                           capture_output=True, env=server_env(env),
-                          timeout=START_TIMEOUT)
+                          timeout=START_TIMEOUT, **popen)
 
 
 # ---------------------------------------------------------------- clients
@@ -253,7 +260,17 @@ class Client:
         self.close()
 
     def send(self, data):
-        self.sock.sendall(data)
+        """Sends all of data; fails if the server takes none of it for
+        TIMEOUT. (sendall's timeout bounds the whole send instead: a few MiB
+        to a server on a busy machine can take longer, while it reads on.)"""
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[self.sock.send(view):]
+            except socket.timeout:
+                raise socket.timeout(
+                    f"the server took no byte for {self.sock.gettimeout()} s; "
+                    f"{len(view)} of {len(data)} bytes still to send") from None
 
     def _fill(self, what):
         try:
@@ -355,15 +372,21 @@ def unread_bytes(file):
 
 def send_without_reading(client, request):
     """Sends requests from a thread of its own, reading no reply, until
-    the connection breaks or a send waits TIMEOUT seconds."""
+    the connection breaks or the server takes no byte for TIMEOUT seconds.
+    Returns a function that tells how many bytes the server has taken so
+    far: a wait_until progress."""
+    sent = [0]
+
     def send():
         try:
             while True:
                 client.send(request * 1000)
+                sent[0] += len(request) * 1000
         except OSError:
             pass
 
     threading.Thread(target=send, daemon=True).start()
+    return lambda: sent[0]
 
 
 def in_parallel(n, work):
@@ -395,15 +418,27 @@ def children(pid):
     return found
 
 
-def wait_until(condition, what, timeout=TIMEOUT):
+def wait_until(condition, what, timeout=TIMEOUT, progress=None):
     """Polls condition() until it is true; fails after timeout seconds,
     saying what it waited for (what() if it is a function, for a message
-    that shows the state at the end of the wait)."""
-    deadline = time.monotonic() + timeout
+    that shows the state at the end of the wait). With progress, a
+    function whose value changes while the server works towards the
+    condition (the bytes it has taken, say), the timeout counts from its
+    last change: on a busy machine the way there can be long, but a server
+    that stands still for timeout seconds fails, and so does one that is
+    still on its way after ten times that."""
+    began = time.monotonic()
+    deadline = began + timeout
+    last = progress() if progress else None
     while not condition():
-        if time.monotonic() > deadline:
+        now = time.monotonic()
+        if progress and progress() != last and now < began + 10 * timeout:
+            last, deadline = progress(), now + timeout
+        if now > deadline:
             said = what() if callable(what) else what
-            raise AssertionError(f"still not {said} after {timeout} s")
+            raise AssertionError(f"still not {said} after {now - began:.0f} s"
+                                 + (f", the last {timeout} s with no progress"
+                                    if progress and now - began > timeout else ""))
         time.sleep(0.02)
 
 

@@ -8,7 +8,6 @@ import os
 import re
 import signal
 import socket
-import time
 
 import pytest
 
@@ -85,15 +84,17 @@ def test_port_in_use_exits_1_naming_the_port(binary, server):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM],
                          ids=lambda s: s.name)
-def test_signal_stops_it_within_a_second_with_status_0(server, sig):
+def test_signal_stops_it_without_waiting_for_a_connected_client_with_status_0(
+        start, sig):
+    """The client stays connected and silent, for far longer than the stop
+    may take (server.stop waits TIMEOUT): a server that went back to
+    waiting for it after the signal would never exit."""
+    server = start("0", env={"IDLE_TIMEOUT": "3600"})
     request, reply = server.probe
     with server.client() as busy:  # a client in the middle of a session
         busy.send(request)
         assert busy.recv_exactly(len(reply)) == reply
-        sent = time.monotonic()
-        status = server.stop(sig)
-        assert time.monotonic() - sent < 1.0
-    assert status == 0
+        assert server.stop(sig) == 0
 
 
 def test_restart_on_the_same_port_right_after_a_stop(start):

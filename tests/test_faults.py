@@ -127,7 +127,10 @@ def sends_10_mib_without_a_newline(server):
 
 def wait_until_nothing_more_arrives(client, quiet=0.3):
     """Waits, reading nothing, until the bytes waiting for the client have
-    stopped growing for `quiet` seconds: the server has sent all it could."""
+    stopped growing for `quiet` seconds (the server has sent all it could),
+    or for TIMEOUT: a slow server (Valgrind, a busy machine) may still be
+    sending then, and the reads that follow wait for the rest. Reading
+    late is what this fault is; how late is not a check."""
     last, deadline = -1, time.monotonic() + TIMEOUT
     while time.monotonic() < deadline:
         waiting = unread_bytes(client.sock)
@@ -135,7 +138,6 @@ def wait_until_nothing_more_arrives(client, quiet=0.3):
             return
         last = waiting
         time.sleep(quiet)
-    raise AssertionError(f"bytes still arriving after {TIMEOUT} s")
 
 
 def first_difference(got, expected):

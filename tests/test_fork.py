@@ -9,10 +9,11 @@ import itertools
 import os
 import pathlib
 import signal
+import socket
 
 import pytest
 
-from harness import ask, ask_many, children, proc_stat, wait_until
+from harness import TIMEOUT, ask, ask_many, children, proc_stat, wait_until
 
 pytestmark = pytest.mark.stages("fork")
 
@@ -52,17 +53,17 @@ def test_no_zombie_is_left_after_50_clients_come_and_go(server):
                lambda: "every child reaped: %s" % children(server.pid))
 
 
+def ended(pid):
+    fields = proc_stat(pid)
+    return fields is None or fields[0] == "Z"  # a zombie has ended
+
+
 def test_sigterm_with_10_clients_connected_leaves_no_process(server):
     clients = served_clients(server, 10)
     pids = live(server.pid)
     assert len(pids) == 10
     assert server.stop(signal.SIGTERM) == 0
-
-    def gone(pid):
-        fields = proc_stat(pid)
-        return fields is None or fields[0] == "Z"  # a zombie has ended
-
-    wait_until(lambda: all(gone(p) for p in pids), "every child ended")
+    wait_until(lambda: all(ended(p) for p in pids), "every child ended")
     for c in clients:
         assert c.wait_closed() == b""
 
@@ -76,6 +77,38 @@ def served_with_its_child(server):
     assert client.line() == reply
     (child,) = live(server.pid) - before
     return client, child
+
+
+def test_sigterm_ends_a_stopped_child_too(server):
+    """A stopped process acts on no signal but SIGKILL and SIGCONT: a
+    SIGTERM waits, pending, until the process is continued."""
+    client, child = served_with_its_child(server)
+    with client:
+        os.kill(child, signal.SIGSTOP)
+        try:
+            wait_until(lambda: proc_stat(child)[0] == "T", "stopped")
+            assert server.stop(signal.SIGTERM) == 0
+            wait_until(lambda: ended(child), "ended: the child stopped by SIGSTOP")
+        finally:
+            if not ended(child):
+                os.kill(child, signal.SIGKILL)
+        assert client.wait_closed() == b""
+
+
+def test_once_the_parent_is_killed_new_clients_are_refused(server):
+    """Only the parent listens: each child closes its copy of the listening
+    socket. A child that kept it would keep the port once the parent is
+    gone: new clients queued with no one to accept them, and a restart
+    failing with "Address already in use"."""
+    request, reply = server.probe
+    client, child = served_with_its_child(server)
+    with client:
+        server.kill()  # SIGKILL: no stop(), the child lives on
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", server.port), TIMEOUT).close()
+        client.send(request)
+        assert client.line() == reply
+    wait_until(lambda: ended(child), "ended: the child, its client gone")
 
 
 def test_a_crashed_child_takes_down_only_its_own_client(server):

@@ -3,16 +3,18 @@
 What the design promises beyond the protocol: no client can make the loop
 wait for it, what the server holds for one client stays bounded, and a
 descriptor select() cannot watch is refused instead of overflowing an
-fd_set.
+fd_set: a client's, and the listener's own.
 """
 
+import os
 import pathlib
+import re
 import resource
 import socket
 
 import pytest
 
-from harness import TIMEOUT, children, in_parallel
+from harness import TIMEOUT, children, describe_status, in_parallel, run_server
 
 pytestmark = pytest.mark.stages("select")
 
@@ -41,13 +43,13 @@ def test_one_process_with_one_thread_serves_100_clients(server):
 
 
 def fill_until_blocked(client, data, most=64 << 20):
-    """Sends data over and over until the server stops taking it; fails if
-    it takes `most` bytes and still reads on."""
+    """Sends data over and over until the server stops taking it (no byte
+    for a second); fails if it takes `most` bytes and still reads on."""
     client.sock.settimeout(1.0)
     sent = 0
     try:
         while sent < most:
-            client.sock.sendall(data)
+            client.send(data)
             sent += len(data)
     except socket.timeout:
         return
@@ -113,3 +115,36 @@ def test_a_connection_past_FD_SETSIZE_is_refused_and_the_rest_served(start):
             c.close()
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     server.assert_serves()
+
+
+FD_SETSIZE = 1024  # descriptors an fd_set holds, with glibc and with musl
+
+
+def open_up_to(last):
+    """Opens /dev/null until every descriptor up to last is open here (open
+    takes the lowest free number); returns those it opened."""
+    opened = []
+    while not opened or opened[-1] < last:
+        opened.append(os.open(os.devnull, os.O_RDONLY))
+    return opened
+
+
+def test_a_listener_past_FD_SETSIZE_is_refused_at_start(binary):
+    """Started with descriptors 3 to 1023 inherited, the listener gets
+    1024: select() cannot watch it, and the server says so and exits."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard < FD_SETSIZE + 100:
+        pytest.skip(f"the descriptor limit here is {hard}: {FD_SETSIZE + 100} needed")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    inherited = open_up_to(FD_SETSIZE - 1)
+    try:
+        result = run_server(binary, "0", pass_fds=range(3, FD_SETSIZE))
+    finally:
+        for fd in inherited:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    said = result.stderr.decode(errors="replace")
+    assert result.returncode == 1, f"{describe_status(result.returncode)}: {said}"
+    listener = re.search(r"descriptor (\d+)", said)
+    assert listener and int(listener[1]) >= FD_SETSIZE, said
+    assert f"FD_SETSIZE ({FD_SETSIZE})" in said

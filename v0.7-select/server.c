@@ -342,6 +342,14 @@ int main(int argc, char **argv)
     todo_init(&todo);
     handle_signals();
     listener = open_listener(&opts);
+    /* Started with a thousand descriptors already open, the listener itself
+     * would be past what an fd_set holds. */
+    if (listener >= FD_SETSIZE) {
+        fprintf(stderr, "server: the listening socket is descriptor %d, and "
+                "select() watches those below FD_SETSIZE (%d) only\n",
+                listener, FD_SETSIZE);
+        return 1;
+    }
     set_nonblocking(listener);
     for (;;) {
         fd_set readable, writable;

@@ -56,10 +56,13 @@ static void stop(int sig)
 {
     (void)sig;
     /* kill and _exit are async-signal-safe, exit is not; the kernel closes
-     * every socket we hold. */
+     * every socket we hold. A stopped child (kill -STOP) keeps SIGTERM
+     * pending until it is continued: SIGCONT does that. */
     for (int i = 0; i < MAX_CHILDREN; i++) {
-        if (children[i] != 0)
+        if (children[i] != 0) {
             kill(children[i], SIGTERM);
+            kill(children[i], SIGCONT);
+        }
     }
     _exit(0);
 }

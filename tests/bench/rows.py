@@ -76,6 +76,10 @@ FLOOR_SCENARIOS = "abdef"
 EXERCISES = [
     ("7.1-poll", "v0.7-select", "7.1", "event-loop",
      "exercise 7.1's solution: v0.7 with poll() in place of select()"),
+    ("7.4-epoll", "v0.7-select", "7.4", "event-loop",
+     "exercise 7.4's solution: v0.7 with epoll, level-triggered"),
+    ("7.5-epoll-et", "v0.7-select", "7.5", "event-loop",
+     "exercise 7.5's solution: v0.7 with epoll, edge-triggered"),
     ("8.1-pool", "v0.8-fork", "8.1", "process-pool",
      "exercise 8.1's solution: v0.8 with WORKERS processes forked at the start"),
 ]

@@ -1,41 +1,86 @@
 """What make grade's engine shares with the modules of each kind of
-exercise: the table of exercises, how a grade ends (Result), how to grade
-(Run), what a proof finds (Proven), whether a student has started, the
-runner of tests/mutants/ (whose runs of pytest they share), and what
-pytest's JUnit report says.
+exercise: the table of exercises (each with its folder in mine/ and its
+points), how a grade ends (Result), how to grade (Run), what a proof finds
+(Proven), the stages as they were handed out, the runner of tests/mutants/
+(whose runs of pytest they share), what pytest's JUnit report says, and
+how to stop every process a grade left behind.
 """
 
 import dataclasses
 import importlib.util
+import io
+import os
 import pathlib
+import signal
 import subprocess
 import sys
 import tarfile
 import threading
+import uuid
 import xml.etree.ElementTree as ElementTree
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SOLUTIONS = HERE / "solutions"
 MUTANTS = ROOT / "tests" / "mutants"
+# A student's work: mine/N.M/ for exercise N.M (make start EX=N.M).
+MINE = ROOT / "mine"
 # The stage folders as handed out: make handout keeps them there, in a copy
 # that has no git to ask.
 PRISTINE = ROOT / "tests" / "classroom" / "stages.tar.gz"
 
 
+# Points by the size an exercise announces; DEFAULT_POINTS for another.
+POINTS = {"10 minutes": 5, "15 minutes": 5, "30 minutes": 10,
+          "an hour": 15, "an afternoon": 25}
+DEFAULT_POINTS = 10
+
+
 class Exercise:
     """One row of exercises.txt: id | stage | size | kind | title. Its kind
-    names the module that grades it (exercises.KINDS)."""
+    names the module that grades it (exercises.KINDS). Exercise N.M belongs
+    to session N, the session of stage N."""
 
     def __init__(self, line):
         cells = [cell.strip() for cell in line.split("|", 4)]
         self.id, self.stage, self.size, self.kind, self.title = cells
 
+    @property
+    def folder(self):
+        """Where the student does it: mine/N.M/. Not started while it does
+        not exist."""
+        return MINE / self.id
+
+    @property
+    def points(self):
+        return POINTS.get(self.size, DEFAULT_POINTS)
+
+    @property
+    def session(self):
+        return int(self.id.split(".")[0])
+
+    @property
+    def assignment(self):
+        """The GitHub Classroom assignment it is graded in: its session's
+        ("7"), or for extension work that session's extra one ("7-extra")."""
+        return f"{self.session}-extra" if self.id in extensions() else str(self.session)
+
+
+EXTENSION = "extension |"
+
 
 def exercises():
     lines = (HERE / "exercises.txt").read_text().splitlines()
     return [Exercise(line) for line in lines
-            if line.strip() and not line.startswith("#")]
+            if line.strip() and not line.startswith(("#", EXTENSION))]
+
+
+def extensions():
+    """The ids of the exercises that are extension work (exercises.txt's
+    line "extension | N.M ...")."""
+    lines = (HERE / "exercises.txt").read_text().splitlines()
+    return {i for line in lines if line.startswith(EXTENSION)
+            for i in line[len(EXTENSION):].split()}
 
 
 @dataclasses.dataclass
@@ -114,7 +159,15 @@ def junit_cases(report):
     return cases
 
 
-# ---------------------------------------------------------- not started
+def shown(path):
+    """path relative to the top folder, if it is under it."""
+    try:
+        return str(pathlib.Path(path).relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+# ------------------------------------------------- the stages as shipped
 
 
 BUILT = {"server", "__pycache__"}  # what a build or a run leaves behind
@@ -151,26 +204,117 @@ def shipped_stage(stage, into):
     return into / stage
 
 
-def as_shipped(paths):
-    """True if every path is as it was handed out (a file that was not
-    handed out: absent), False if not, None if that cannot be told. A copy
-    made by make handout has the stages as shipped in PRISTINE; a git
-    checkout has git."""
-    if PRISTINE.is_file():
-        with tarfile.open(PRISTINE) as archive:
-            return all(files_under(p) == shipped_files(p, archive) for p in paths)
+def in_git():
+    """True if ROOT is the top of a git checkout that has a commit."""
     try:
-        top = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--show-toplevel"],
-                             capture_output=True, text=True)
-        if top.returncode != 0 or pathlib.Path(top.stdout.strip()) != ROOT:
-            return None
-        status = subprocess.run(
-            ["git", "-C", str(ROOT), "status", "--porcelain",
-             "--untracked-files=all", "--", *map(str, paths)],
-            capture_output=True, text=True)
+        top = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--show-toplevel",
+                              "--verify", "-q", "HEAD"], capture_output=True, text=True)
     except OSError:  # no git
-        return None
-    return status.stdout == "" if status.returncode == 0 else None
+        return False
+    lines = top.stdout.split()
+    return top.returncode == 0 and bool(lines) and pathlib.Path(lines[0]) == ROOT
+
+
+def as_handed_out(stage):
+    """(an open tarfile that holds STAGE/ as it was handed out, where that
+    comes from): tests/classroom/stages.tar.gz in a copy made by make
+    handout, the last commit in a git checkout. (None, why not) if
+    neither is there."""
+    if PRISTINE.is_file():
+        return tarfile.open(PRISTINE), str(PRISTINE.relative_to(ROOT))
+    if in_git():
+        made = subprocess.run(["git", "-C", str(ROOT), "archive", "HEAD", stage],
+                              capture_output=True)
+        if made.returncode == 0:
+            return tarfile.open(fileobj=io.BytesIO(made.stdout)), "the last commit"
+    return None, (f"there is neither {PRISTINE.relative_to(ROOT)} (a copy made "
+                  f"by make handout has it) nor a git commit to take it from")
+
+
+def write_as_handed_out(stage, archive, into):
+    """Writes STAGE/ from the archive into into/, as into/STAGE/."""
+    safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+    archive.extractall(into, members=[
+        m for m in archive.getmembers()
+        if m.name == stage or m.name.startswith(stage + "/")], **safe)
+
+
+# --------------------------------------------- what a grade leaves behind
+
+
+# Every process a grade starts carries MARKER=token in its environment:
+# one that leaves the grade's process group (setsid) can still be found.
+# A grade within a grade adds its token to the one it was given.
+MARKER = "SOCKET_SERVERS_GRADE"
+
+
+def marked_environment(token):
+    tokens = os.environ.get(MARKER, "").split()
+    return dict(os.environ, **{MARKER: " ".join(tokens + [token])})
+
+
+def marked_processes(token):
+    """The PIDs of the processes whose environment has token in MARKER
+    (read from /proc: on Linux; none elsewhere)."""
+    proc = pathlib.Path("/proc")
+    found = []
+    for entry in proc.iterdir() if proc.is_dir() else []:
+        if not entry.name.isdigit():
+            continue
+        try:
+            environment = (entry / "environ").read_bytes()
+        except OSError:  # gone meanwhile, or not ours
+            continue
+        for variable in environment.split(b"\0"):
+            name, _, value = variable.partition(b"=")
+            if name == MARKER.encode() and token.encode() in value.split():
+                found.append(int(entry.name))
+    return found
+
+
+def kill_marked(token, rounds=100):
+    """Kills every process marked with token, again and again while any
+    is left (one that forks keeps making more); returns how many it
+    killed."""
+    killed = set()
+    for _ in range(rounds):
+        found = [pid for pid in marked_processes(token) if pid != os.getpid()]
+        if not found:
+            break
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed.add(pid)
+            except OSError:
+                pass
+    return len(killed)
+
+
+def kill_group(pid):
+    """SIGKILL to the process group pid leads, if any is left of it."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:  # the group is gone
+        pass
+
+
+def run_whole(command, out, timeout, cwd):
+    """Runs command in a session of its own, what it prints going to the
+    file out, its processes marked with a token of their own. When it ends,
+    or after timeout seconds, every process it started is killed, even one
+    that left its session. Returns (its exit status, None if it ran out of
+    time; how many processes were killed after it)."""
+    token = uuid.uuid4().hex
+    proc = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL,
+                            stdout=out, stderr=subprocess.STDOUT,
+                            env=marked_environment(token), start_new_session=True)
+    try:
+        status = proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        status = None
+    kill_group(proc.pid)
+    proc.wait()
+    return status, kill_marked(token)
 
 
 # ---------------------------------------------------------------- proofs

@@ -2,10 +2,12 @@
 
 The server sends "Welcome to 10086\\r\\n" as soon as a client connects,
 then reads once (at most 1024 bytes), echoes what came and closes, as v0.1
-always did; IDLE_TIMEOUT still disconnects a silent client.
+always did; IDLE_TIMEOUT still disconnects a silent client. A client that
+left before its greeting could be sent costs the server nothing.
 """
 
-from grading import expect
+from grading import connect, expect
+from harness import limit_descriptors
 
 GREETING = b"Welcome to 10086\r\n"
 
@@ -45,6 +47,39 @@ def test_a_full_read_of_1024_bytes_comes_back_whole(server):
                "v0.1 reads at most 1024 bytes, once: 1024 bytes (every byte "
                "value, NUL too) sent at once come back whole after the "
                "greeting, then the connection closes.", closes=True)
+
+
+def test_a_message_of_1025_bytes_comes_back_cut_to_1024(server):
+    message = b"a" * 1024 + b"b"
+    with server.client() as c:
+        expect(c, None, GREETING, "A client is greeted first.")
+        expect(c, message, message[:1024],
+               "v0.1 reads once, at most 1024 bytes: of 1025 bytes sent at "
+               "once, the first 1024 come back, then the connection closes "
+               "(the byte left unread makes that close a reset).",
+               closes=True)
+
+
+LEAVERS = 40
+DESCRIPTORS = 32
+
+
+def test_clients_that_leave_before_their_greeting_cost_the_server_nothing(start):
+    server = start("0", preexec_fn=limit_descriptors(DESCRIPTORS))
+    with server.client() as busy:
+        expect(busy, None, GREETING, "A client is greeted first.")
+        for _ in range(LEAVERS):  # they wait in the backlog, then reset
+            server.client().reset()
+        expect(busy, b"hello", b"hello", "The first client is echoed.",
+               closes=True)
+    why = (f"{LEAVERS} clients connected while the server was busy with "
+           f"another, then left (a reset) before it could greet them: the "
+           f"greeting fails for each of them, and the server must still "
+           f"close each connection and go on. It runs with "
+           f"{DESCRIPTORS} descriptors here: a connection left open on a "
+           f"failed write leaves none for the next client.")
+    with connect(server, why) as after:
+        expect(after, b"after", GREETING + b"after", why, closes=True)
 
 
 def test_a_silent_client_is_greeted_then_dropped_after_IDLE_TIMEOUT(start):

@@ -2,13 +2,16 @@
 
 `server [PORT [ADDRESS]]` binds a UDP socket, prints `listening on
 ADDRESS:PORT` (its UDP port), and sends every datagram back to its sender:
-at most 1024 bytes of it, the rest of a longer one being lost. The command
-line and IDLE_TIMEOUT are checked as before; SIGINT and SIGTERM stop it
-with exit status 0.
+at most 1024 bytes of it, the rest of a longer one being lost; an empty
+datagram too. The command line and IDLE_TIMEOUT are checked as before, but
+IDLE_TIMEOUT disconnects no one; SIGINT and SIGTERM stop it with exit
+status 0.
 """
 
+import select
 import signal
 import socket
+import time
 
 import pytest
 
@@ -16,23 +19,40 @@ from grading import assert_refused, check, fail
 from harness import TIMEOUT, describe_status
 
 
-def udp_client(server, host="127.0.0.1"):
+class UdpClient(socket.socket):
     """A UDP socket connected to the server: it takes datagrams from the
     server's address only, and hears of an ICMP "port unreachable"."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_DGRAM)
-    sock.settimeout(TIMEOUT)
-    sock.connect((host, server.port))
-    return sock
+
+    def __init__(self, server, host):
+        super().__init__(socket.AF_INET6 if ":" in host else socket.AF_INET,
+                         socket.SOCK_DGRAM)
+        self.server = server
+        self.settimeout(TIMEOUT)
+        self.connect((host, server.port))
+
+
+def udp_client(server, host="127.0.0.1"):
+    return UdpClient(server, host)
+
+
+def ended(server):
+    return f"the server has ended ({describe_status(server.proc.returncode)})"
 
 
 def reply(sock):
-    """The next datagram, or what went wrong instead, in words."""
+    """The next datagram, or what went wrong instead, in words. A server
+    that ends while the client waits is reported at once."""
+    deadline = time.monotonic() + TIMEOUT
+    while not select.select([sock], [], [], 0.1)[0]:
+        if not sock.server.alive():
+            return f"no datagram: {ended(sock.server)}"
+        if time.monotonic() > deadline:
+            return f"no datagram within {TIMEOUT:g} s"
     try:
         return sock.recv(1 << 16)
-    except socket.timeout:
-        return f"no datagram within {TIMEOUT:g} s"
     except ConnectionRefusedError:
+        if not sock.server.alive():
+            return f"'connection refused': {ended(sock.server)}"
         return ("'connection refused': no UDP socket is bound to that port "
                 "(a SOCK_STREAM socket never receives datagrams)")
 
@@ -64,12 +84,25 @@ def test_1024_bytes_of_any_value_come_back_in_one_datagram(server):
                  "whole: one datagram, every byte as it was.")
 
 
-def test_a_datagram_over_1024_bytes_comes_back_cut_to_1024(server):
-    data = b"a" * 1024 + b"b" * 976
+def test_an_empty_datagram_comes_back_empty_and_the_server_goes_on(server):
+    with udp_client(server) as c:
+        datagram(c, b"", b"",
+                 "A datagram may be empty: recvfrom returns 0 for it, which "
+                 "is not the end of anything (UDP has no connection to "
+                 "close). It comes back as an empty datagram.")
+        datagram(c, b"after", b"after",
+                 "After an empty datagram the server goes on: the next "
+                 "datagram comes back.")
+
+
+@pytest.mark.parametrize("size", [1025, 2000])
+def test_a_datagram_over_1024_bytes_comes_back_cut_to_1024(server, size):
+    data = b"a" * 1024 + b"b" * (size - 1024)
     with udp_client(server) as c:
         datagram(c, data, data[:1024],
-                 "The server reads a datagram into 1024 bytes: what does not "
-                 "fit is lost, and only the first 1024 bytes come back.")
+                 f"The server reads a datagram into 1024 bytes: of {size} "
+                 f"bytes, what does not fit is lost, and only the first 1024 "
+                 f"bytes come back.")
         datagram(c, b"next", b"next",
                  "The rest of a cut datagram is not kept for the next read "
                  "(as a TCP stream would): the next datagram comes back as "
@@ -103,10 +136,26 @@ def test_100_datagrams_sent_at_once_all_come_back_in_order(server):
 
 def test_ipv6_works_too(start):
     server = start("0", "::1")
+    line = f"listening on [::1]:{server.port}\n".encode()
+    check(server.line == line, "Started as `server 0 ::1`, the server names "
+          "its address as the TCP stages do, the IPv6 one in brackets.",
+          ran="server 0 ::1", expected=line, got=server.line)
     with udp_client(server, "::1") as c:
         datagram(c, b"over IPv6", b"over IPv6",
                  "Started as `server 0 ::1`, the server echoes datagrams sent "
                  "to [::1]:PORT, as the TCP stages serve IPv6.")
+
+
+def test_a_silent_spell_longer_than_IDLE_TIMEOUT_stops_nothing(start):
+    server = start("0", env={"IDLE_TIMEOUT": "1"})
+    with udp_client(server) as c:
+        datagram(c, b"before", b"before", "A datagram comes back.")
+        time.sleep(1.5)  # the client's own silence, longer than IDLE_TIMEOUT
+        datagram(c, b"after", b"after",
+                 "IDLE_TIMEOUT is checked but has no one to disconnect: after "
+                 "1.5 s without a datagram (IDLE_TIMEOUT is 1), the server "
+                 "still echoes. A receive timeout on the socket would make "
+                 "recvfrom fail with EAGAIN: a pause, not an end.")
 
 
 @pytest.mark.parametrize("args,env", [

@@ -5,7 +5,8 @@ listens on a Unix-domain stream socket at PATH instead of TCP, prints
 `listening on PATH`, and echoes as v0.2 does. PORT must still be a valid
 port (write 0) but is not used: no TCP socket is opened. It never removes
 a file it did not make: a path that cannot be bound (one that exists
-already, one in a folder that does not exist) is an error (exit 1); a stop
+already, a file or an old socket, one in a folder that does not exist) is
+an error (exit 1); a stop
 (SIGINT, SIGTERM) removes the socket file it made. A path too long for a
 Unix socket (108 bytes or more, on Linux) is a bad argument (exit 2), as
 are a bad PORT and an ADDRESS that is neither a numeric address nor an
@@ -81,17 +82,50 @@ def test_a_restart_on_the_same_path_works(start_unix, path):
                "(after a stop) echoes.")
 
 
+def what_is_at(path):
+    """(inode, kind) of what is at path, or None."""
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    return found.st_ino, "a socket" if stat.S_ISSOCK(found.st_mode) else "a file"
+
+
+def check_left_alone(path, before, what):
+    after = what_is_at(path)
+    check(after == before, f"What was at the path ({what}) is left as it was: "
+          f"the server never removes a file it did not make.",
+          expected=f"{before[1]}, inode {before[0]}",
+          got="nothing there: it was removed" if after is None else
+          f"{after[1]}, inode {after[0]}: it was replaced")
+
+
 def test_an_existing_file_at_the_path_is_left_alone_and_it_exits_1(binary, path):
     with open(path, "w") as f:
         f.write("precious data\n")
+    before = what_is_at(path)
     assert_refused(binary, ["0", path], None, 1,
                    "A file already exists at the path: bind fails, and the "
                    "server says so and exits 1 (as for a port in use). It must "
                    "not delete a file it did not make.")
+    check_left_alone(path, before, "a file of data")
     with open(path) as f:
         kept = f.read()
     check(kept == "precious data\n", "The file that was there is left as it was.",
           expected="precious data\\n", got=repr(kept))
+
+
+def test_an_old_socket_at_the_path_is_left_alone_and_it_exits_1(binary, path):
+    old = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old.bind(path)
+    old.close()  # no one listens there any more, but the file stays
+    before = what_is_at(path)
+    assert_refused(binary, ["0", path], None, 1,
+                   "An old socket file is at the path (a server that was "
+                   "killed leaves one): bind fails, and the server says so "
+                   "and exits 1. It did not make that socket, and cannot know "
+                   "whose it is: it must not delete it.")
+    check_left_alone(path, before, "an old socket")
 
 
 def path_of_length(folder, n):

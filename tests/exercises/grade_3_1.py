@@ -28,6 +28,10 @@ def test_each_message_comes_back_after_its_number(server):
             expect(c, message, numbered(n, message),
                    f"Message {n} of a connection comes back as "
                    f"'{n}: ' followed by the message.")
+        for n in range(4, 13):
+            expect(c, b"more\n", numbered(n, b"more\n"),
+                   f"Message {n} of a connection comes back as '{n}: ' "
+                   f"followed by the message: a number of two digits too.")
 
 
 def test_nul_bytes_and_a_full_read_of_1024_bytes_come_back_whole(server):
@@ -37,6 +41,17 @@ def test_nul_bytes_and_a_full_read_of_1024_bytes_come_back_whole(server):
                    "A message is bytes, not a C string: NUL bytes come back "
                    "too, and so does a full read of 1024 bytes, after its "
                    "number (format the number, then copy the bytes).")
+
+
+def test_message_10_of_1024_bytes_the_longest_reply_comes_back_whole(server):
+    full = bytes(range(256)) * 4
+    with server.client() as c:
+        for n in range(1, 10):
+            expect(c, b"x", numbered(n, b"x"), f"Message {n} comes back numbered.")
+        expect(c, full, numbered(10, full),
+               "Message 10 is a full read of 1024 bytes: its reply, "
+               "'10: ' and the 1024 bytes, is 1028 bytes long. Leave room "
+               "for the longest number, not for one digit.")
 
 
 def test_two_connections_that_take_turns_count_separately(server):
@@ -55,7 +70,11 @@ def test_a_new_connection_counts_from_1(server):
             for n in (1, 2):
                 expect(c, b"x\n", numbered(n, b"x\n"),
                        f"Connection {i + 1}, one after the other: each one "
-                       f"counts from 1.")
+                       f"counts from 1, even when it gets the descriptor "
+                       f"number of the one before.")
+            c.shutdown_write()
+            expect(c, None, b"", "A client that closes its side is closed.",
+                   closes=True)  # so its descriptor is free for the next
 
 
 def test_20_clients_at_once_each_count_their_own_10_messages(server):

@@ -5,10 +5,12 @@ removes the task and gets `delete success`, or `no key match` if there is
 no such task. DELETE in any other shape gets an error that names
 `DELETE/<task_id>/<status>`; a task_id over 64 bytes gets an error too, as
 for GET, and so does a DELETE over 1024 bytes or with a NUL byte, as any
-request. Every other task stays, with its value. A deleted task's place is
-free again: a full list takes a new task once one is deleted. Deletes, like
-posts, are seen by every client, and never corrupt the list, however many
-clients post and delete at once.
+request. A task_id is compared whole: `task_0` is not `task_01`. Every
+other task stays, with its value, whichever task is deleted (the first,
+the last, the only one). A deleted task's place is free again: a full list
+takes a new task once one is deleted. Deletes, like posts, are seen by
+every client, and never corrupt the list, however many clients post and
+delete at once.
 """
 
 import threading
@@ -41,6 +43,34 @@ def test_deleting_a_task_that_is_not_there_gets_no_key_match(server):
         ask(c, b"DELETE/TASK_03/s", NO_KEY, "Task ids are case-sensitive.")
 
 
+def test_deleting_the_last_task_then_the_first_then_every_task(server):
+    with server.client() as c:
+        ask(c, b"DELETE/task_03/s", DELETED, "DELETE of the last task.")
+        ask(c, b"GET/task_01/s", b"see someone\r\n", "The other tasks stay.")
+        ask(c, b"GET/task_02/s", b"read book\r\n", "The other tasks stay.")
+        ask(c, b"DELETE/task_01/s", DELETED, "DELETE of the first task.")
+        ask(c, b"GET/task_02/s", b"read book\r\n", "The other task stays.")
+        ask(c, b"DELETE/task_02/s", DELETED, "DELETE of the only task left.")
+        for task in (b"task_01", b"task_02", b"task_03"):
+            ask(c, b"GET/%s/s" % task, NO_KEY, "Every task was deleted: the "
+                "list is empty.")
+        ask(c, b"DELETE/task_02/s", NO_KEY,
+            "DELETE in an empty list finds nothing to delete.")
+        ask(c, b"POST/task_04=new/s", b"submit success\r\n",
+            "An empty list takes a new task.")
+        ask(c, b"GET/task_04/s", b"new\r\n", "GET finds it.")
+
+
+def test_a_task_id_is_compared_whole(server):
+    with server.client() as c:
+        for almost in (b"task_0", b"task_011", b"task", b"TASK_01"):
+            ask(c, b"DELETE/%s/s" % almost, NO_KEY,
+                "DELETE deletes the task whose id is exactly the task_id "
+                "given, every byte and no more: no task has this one.")
+        ask(c, b"GET/task_01/s", b"see someone\r\n",
+            "task_01 is still there: nothing was deleted.")
+
+
 def test_a_deleted_task_can_be_posted_again(server):
     with server.client() as c:
         ask(c, b"DELETE/task_01/s", DELETED, "DELETE removes the task.")
@@ -52,18 +82,20 @@ def test_a_deleted_task_can_be_posted_again(server):
 
 def test_a_delete_frees_a_place_in_a_full_list(server):
     with server.client() as c:
-        fill = b"".join(b"POST/k%d=v/s\n" % i for i in range(3, 1024))
+        fill = b"".join(b"POST/k%d=v%d/s\n" % (i, i) for i in range(3, 1024))
         expect(c, fill, b"submit success\r\n" * 1021,
                "1021 posts fill the list to its 1024 tasks.")
         expect_error(c, b"POST/one_more=v/s", b"full",
                      "The list is full: a new task is refused.")
         ask(c, b"DELETE/k500/s", DELETED, "DELETE removes a task.")
-        ask(c, b"POST/one_more=v/s", b"submit success\r\n",
+        ask(c, b"POST/one_more=v1024/s", b"submit success\r\n",
             "After a DELETE the full list has room for one new task: delete "
             "must free the task's place, not only hide it.")
-        kept = [b"k%d" % i for i in range(3, 1024) if i != 500] + [b"one_more"]
-        expect(c, b"".join(b"GET/%s/s\n" % k for k in kept), b"v\r\n" * len(kept),
-               "Every task but the deleted one stays, with its value: the "
+        kept = [i for i in range(3, 1024) if i != 500]
+        expect(c, b"".join(b"GET/k%d/s\n" % i for i in kept)
+               + b"GET/one_more/s\nGET/k500/s\n",
+               b"".join(b"v%d\r\n" % i for i in kept) + b"v1024\r\n" + NO_KEY,
+               "Every task but the deleted one stays, with its own value: the "
                "first, the last, and the one posted after the DELETE.")
 
 
@@ -91,13 +123,17 @@ def test_a_task_id_of_64_bytes_is_deleted_and_one_over_gets_an_error(server):
 
 
 def test_delete_obeys_the_limits_every_request_has(server):
-    check_limits(server, b"DELETE")
+    check_limits(server, b"DELETE/task_02/", DELETED)
 
 
-def test_delete_is_case_sensitive(server):
+@pytest.mark.parametrize("request_", [b"delete/task_01/s", b"Delete/task_01/s",
+                                      b"DELETES/task_01/s", b"DELET/task_01/s"],
+                         ids=repr)
+def test_a_method_is_the_whole_text_before_the_first_slash(server, request_):
     with server.client() as c:
-        ask(c, b"delete/task_01/s", b"data no found\r\n",
-            "Methods are case-sensitive: delete is not DELETE.")
+        ask(c, request_, b"data no found\r\n",
+            "A method is the whole text before the first '/', compared whole "
+            "and case-sensitive: this one is not DELETE.")
         ask(c, b"GET/task_01/s", b"see someone\r\n", "Nothing was deleted.")
 
 

@@ -1,30 +1,33 @@
 """Exercise 8.1 (v0.8-fork): a pool of pre-forked workers.
 
-The environment variable WORKERS (a whole number from 1 to 1024, default
-4, written in digits only, as IDLE_TIMEOUT; anything else is a bad
-argument, exit 2) sets the size of the pool. At
-start the server forks WORKERS worker processes; each one accepts a client,
-serves it to the end, and accepts the next. The parent forks no process per
-client: it only replaces a worker that dies. So the server is always the
-parent plus WORKERS processes, however many clients come; a client that
-comes while every worker is busy waits in the backlog, and is served when
-one is free. The list is shared as in v0.8, and a stop (SIGINT, SIGTERM)
-leaves no process. No process spins: the parent sleeps until a worker
-dies, and a worker whose accept fails for want of descriptors pauses
-before it tries again, as v0.8 does.
+The environment variable WORKERS (a whole number from 1 to 1024, both
+allowed, default 4, written in digits only, as IDLE_TIMEOUT; anything else
+is a bad argument, exit 2) sets the size of the pool. At start the server
+forks WORKERS worker processes; each one accepts a client, serves it to
+the end, and accepts the next. The parent forks no process per client: it
+only replaces a worker that dies. So the server is always the parent plus
+WORKERS processes, however many clients come; a client that comes while
+every worker is busy waits in the backlog, and is served when one is
+free. IDLE_TIMEOUT still drops a silent client, which frees its worker.
+The list is shared as in v0.8, and a stop (SIGINT, SIGTERM) leaves no
+process. No process spins: the parent sleeps until a worker dies, and a
+worker whose accept fails for want of descriptors pauses before it tries
+again, as v0.8 does.
 """
 
 import os
 import resource
 import signal
+import subprocess
 import threading
 import time
 
 import pytest
 
-from grading import assert_refused, ask, check, expect, fail
-from harness import (TIMEOUT, children, describe_status, in_parallel, proc_stat,
-                     wait_until)
+from grading import (assert_refused, ask, busiest, check, expect, fail, show,
+                     wait_for)
+from harness import (START_TIMEOUT, TIMEOUT, children, describe_status,
+                     in_parallel, proc_stat, read_first_line, server_env)
 
 WORKERS = 3
 
@@ -117,18 +120,76 @@ def test_without_WORKERS_the_pool_has_4(start):
             c.close()
 
 
+def test_a_pool_of_one_serves_one_client_at_a_time(start):
+    server = start("0", env={"WORKERS": "1"})
+    request, reply = server.probe
+    busy = served(server, 1)
+    with server.client() as second:
+        second.send(request)
+        if not second.nothing_within(0.5):
+            fail("WORKERS=1 is a pool of one: while its worker serves a "
+                 "client, the next one waits in the backlog.", sent=request,
+                 expected="nothing yet", got=bytes(second.pending))
+        busy[0].close()
+        expect(second, None, reply, "WORKERS=1: once the first client has "
+               "left, its worker serves the next.")
+    check(len(live(server)) == 1, "WORKERS=1 is the parent and one worker.",
+          expected="1 child", got=f"children {sorted(live(server))}")
+
+
+def test_a_pool_of_1024_is_allowed(binary):
+    proc = subprocess.Popen([binary, "0"], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env=server_env({"WORKERS": "1024"}),
+                            start_new_session=True)
+    try:
+        line = read_first_line(proc.stdout, START_TIMEOUT)
+    finally:  # no need to wait for 1024 forks: the whole group goes at once
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+    check(line.startswith(b"listening on"), "WORKERS may be any whole "
+          "number from 1 to 1024: 1024 is allowed, and the server starts.",
+          ran="WORKERS=1024 server 0", expected="its line 'listening on ...'",
+          got=show(line) if line else f"no line: {describe_status(proc.returncode)}")
+
+
+def test_a_silent_client_frees_its_worker_after_IDLE_TIMEOUT(start):
+    server = start("0", env={"WORKERS": "1", "IDLE_TIMEOUT": "1"})
+    request, reply = server.probe
+    with server.client() as silent, server.client() as waiting:
+        waiting.send(request)  # behind the silent one in the backlog
+        expect(waiting, None, reply,
+               "WORKERS=1, IDLE_TIMEOUT=1: a client that sends nothing has "
+               "the only worker, and is dropped after a second (set "
+               "IDLE_TIMEOUT on each client a worker accepts, as v0.8 did "
+               "before it forked); then the worker serves the next client.")
+        expect(silent, None, b"", "The silent client was dropped: its "
+               "connection is closed.", closes=True)
+
+
+def test_no_process_spins_while_the_server_is_idle(server):
+    workers = pool(server)
+    share, pid = busiest([server.pid, *workers])
+    check(share < 0.5, "With no client, every process sleeps: the workers "
+          "in accept, the parent until a worker dies (sigsuspend, pause, "
+          "waitpid without WNOHANG), never in a loop that asks again and "
+          "again.", expected="every process asleep most of the time",
+          got=f"process {pid} running in {share:.0%} of 1 s"
+          + (" (the parent)" if pid == server.pid else " (a worker)"))
+
+
 def test_20_clients_at_once_are_all_served_by_the_pool(server):
     request, reply = server.probe
     start = threading.Barrier(20)
     most = []
 
-    def visit(i):
+    def visit(i):  # one request each: the last waits for 6 in turn
         with server.client() as c:
             start.wait()
-            for _ in range(5):
-                expect(c, request, reply, "20 clients come at once: every "
-                       "one is served, 3 at a time.")
-                most.append(len(live(server)))
+            expect(c, request, reply, "20 clients come at once: every one "
+                   "is served, 3 at a time.")
+            most.append(len(live(server)))
 
     in_parallel(20, visit)
     check(max(most) <= WORKERS and len(live(server)) == WORKERS,
@@ -145,12 +206,12 @@ def test_a_worker_that_dies_is_replaced(server):
     victim = min(live(server))
     os.kill(victim, signal.SIGKILL)
     try:
-        wait_until(lambda: victim not in children(server.pid) and
-                   len(live(server)) == WORKERS, "a new worker in its place")
-    except AssertionError as error:
-        fail("A worker was killed: the parent reaps it and forks a new one, "
-             "so the pool stays at 3.", expected=f"3 workers, {victim} not "
-             f"among them", got=f"{error}: children {children(server.pid)}")
+        wait_for(lambda: victim not in children(server.pid) and
+                 len(live(server)) == WORKERS,
+                 "A worker was killed: the parent reaps it and forks a new "
+                 "one, so the pool stays at 3.", expected=f"3 workers, "
+                 f"{victim} not among them", got=lambda: f"after {TIMEOUT:g} "
+                 f"s, children {children(server.pid)} (Z: a zombie)")
     finally:
         for c in busy:
             c.close()
@@ -182,29 +243,10 @@ def test_a_stop_leaves_no_process(server, sig):
         fields = proc_stat(pid)
         return fields is None or fields[0] == "Z"
 
-    try:
-        wait_until(lambda: all(gone(p) for p in workers), "every worker ended")
-    except AssertionError:
-        fail(f"{sig.name} stops the parent and every worker with it.",
-             expected="no worker left", got=f"still running: "
-             f"{[p for p in workers if not gone(p)]}")
-
-
-def busiest(pids, seconds=1.0):
-    """The largest share of a second in which one of the processes was
-    running or ready to run (state R), and which one: near 0 for a process
-    that sleeps, near 1 for one that spins, however busy the machine."""
-    running = dict.fromkeys(pids, 0)
-    samples = 0
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        for pid in pids:
-            fields = proc_stat(pid)
-            running[pid] += fields is not None and fields[0] == "R"
-        samples += 1
-        time.sleep(0.01)  # the pace of the samples, not a wait for an event
-    pid = max(running, key=running.get)
-    return running[pid] / samples, pid
+    wait_for(lambda: all(gone(p) for p in workers),
+             f"{sig.name} stops the parent and every worker with it.",
+             expected="no worker left", got=lambda: f"still running after "
+             f"{TIMEOUT:g} s: {[p for p in workers if not gone(p)]}")
 
 
 def lowest_free_descriptor(pid):

@@ -14,8 +14,10 @@ import time
 
 import pytest
 
+import tsan
 from harness import (SANITIZER_REPORT, START_TIMEOUT, TIMEOUT, Client, Server,
-                     describe_status, finish_all, read_first_line, server_env)
+                     describe_status, finish_all, proc_stat, read_first_line,
+                     server_env)
 
 
 def show(data, limit=120):
@@ -61,6 +63,18 @@ def excerpt(text, lines=6):
 def check(condition, why, **details):
     if not condition:
         fail(why, **details)
+
+
+def wait_for(condition, why, **details):
+    """Polls condition() until it holds; after TIMEOUT, fails with why and
+    the details, each a value or a function called then (to say what
+    the state was at the end of the wait)."""
+    deadline = time.monotonic() + TIMEOUT
+    while not condition():
+        if time.monotonic() > deadline:
+            fail(why, **{name: value() if callable(value) else value
+                         for name, value in details.items()})
+        time.sleep(0.02)  # the pace of the polls, not a wait for an event
 
 
 # ------------------------------------------------------------------ replies
@@ -145,6 +159,18 @@ def send(client, data, why):
              f"closed the connection)")
 
 
+def connect(server, why, host="127.0.0.1"):
+    """A new client of the server, or a failed check that says why there
+    is none: the server has ended, or it does not accept."""
+    try:
+        return server.client(host)
+    except OSError as error:
+        state = ("it is still running" if server.alive() else
+                 f"it has ended: {describe_status(server.proc.returncode)}")
+        fail(why, expected="a connection", got=f"the connect failed: "
+             f"{error}; {state}")
+
+
 def expect(client, sent, expected, why, closes=False):
     """Sends sent (unless None), then checks that exactly expected comes
     back; with closes, that the server then closes the connection."""
@@ -189,19 +215,49 @@ def expect_error(client, request, form, why):
           got=got)
 
 
-def check_limits(server, method):
-    """A request of a new method obeys the limits every request has: over
-    1024 bytes, or with a NUL byte, it gets the error any request gets."""
-    over = method + b"/" + b"s" * (1024 - len(method)) + b"/s"
+def check_limits(server, start, reply):
+    """A request of a new method obeys the limits every request has, at
+    their edges. start is the beginning of a request of that method that is
+    right, up to its status: with a status that makes it 1024 bytes long it
+    gets reply (bytes, or a function(client, request, why) that checks it);
+    one byte longer, or with a NUL byte in its status, it gets the error any
+    request gets."""
+    method = start.split(b"/")[0].decode()
+    longest = start + b"s" * (1024 - len(start))
+    why = (f"The limits every request has come first, for {method} too: a "
+           f"request over 1024 bytes, or one that holds a NUL byte, gets the "
+           f"error any request gets, whatever its method.")
     with server.client() as c:
-        for request, says in [(over, b"1024"), (method + b"/st\0tus/s", b"NUL")]:
-            expect_error(c, request, says,
-                         f"The limits every request has come first, for "
-                         f"{method.decode()} too: a request over 1024 bytes, "
-                         f"or one that holds a NUL byte, gets the error any "
-                         f"request gets, whatever its method.")
+        if callable(reply):
+            reply(c, longest, f"A {method} of 1024 bytes (its '\\n' not "
+                  f"counted) is within the limits, and is answered.")
+        else:
+            ask(c, longest, reply, f"A {method} of 1024 bytes (its '\\n' not "
+                "counted) is within the limits, and is answered.")
+        expect_error(c, longest + b"s", b"1024", why)
+        expect_error(c, start + b"st\0tus", b"NUL", why)
         ask(c, b"GET/task_01/s", b"see someone\r\n",
             "The connection goes on after those errors.")
+
+
+# ------------------------------------------------------------------ processes
+
+
+def busiest(pids, seconds=1.0):
+    """The largest share of a second in which one of the processes was
+    running or ready to run (state R), and which one: near 0 for a process
+    that sleeps, near 1 for one that spins, however busy the machine."""
+    running = dict.fromkeys(pids, 0)
+    samples = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for pid in pids:
+            fields = proc_stat(pid)
+            running[pid] += fields is not None and fields[0] == "R"
+        samples += 1
+        time.sleep(0.01)  # the pace of the samples, not a wait for an event
+    pid = max(running, key=running.get)
+    return running[pid] / samples, pid
 
 
 # ------------------------------------------------------------------ starts
@@ -216,9 +272,9 @@ def command(args, env=None):
 def assert_refused(binary, args, env, status, why):
     """The server must refuse to start: exit with this status, without
     printing its `listening on` line."""
-    proc = subprocess.Popen([binary, *args], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=server_env(env))
+    proc = subprocess.Popen(tsan.command(binary, *args),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=server_env(env))
     try:
         line = read_first_line(proc.stdout, START_TIMEOUT)
         if line.startswith(b"listening on"):
@@ -254,10 +310,10 @@ class UnixServer(Server):
 
     def __init__(self, binary, features, path, env=None, port="0"):
         self.path = path
-        self.launch(features, [binary, port, path], env)
+        self.launch(features, tsan.command(binary, port, path), env)
         if listening_path(self.line) != path:
             try:  # no line at all: it has exited, or is about to
-                status = self.proc.wait(1)
+                status = None if self.line else self.proc.wait(TIMEOUT)
             except subprocess.TimeoutExpired:
                 status = None
             self.kill()

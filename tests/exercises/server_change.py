@@ -1,6 +1,10 @@
 """Exercises of the kind "server": the student changes a stage's server.
 
-The grade goes in steps, and stops at the first that fails:
+`make start EX=N.M` makes mine/N.M/, a copy of the stage as it was handed
+out, where the student works; the stage folder stays as it is. The grade
+builds mine/N.M/ (or DIR=) with the stage's own Makefile, not the one in
+the folder: what is graded is the student's C, built the same way for
+everyone. It goes in steps, and stops at the first that fails:
 
     warnings  the folder is built by gcc with the stage's own flags and
               -Werror: a warning fails the grade
@@ -37,12 +41,17 @@ import shutil
 import subprocess
 import time
 
-from engine import (HERE, ROOT, SOLUTIONS, Proven, Result, junit_cases,
-                    mutant_runner)
+import tsan
+from engine import (HERE, ROOT, SOLUTIONS, Proven, Result, as_handed_out,
+                    junit_cases, mutant_runner, shown, write_as_handed_out)
 from harness import STAGES
 
 LABEL = ""
 WRONG = SOLUTIONS / "wrong"
+# What an exercise gives the student to copy into the folder, as its
+# specification says: a proof copies it in before the patches, so that a
+# solution holds only the student's own work.
+GIVEN = {"5.2": [HERE / "md5" / "md5.c", HERE / "md5" / "md5.h"]}
 MIN_WRONG = 2           # wrong solutions every exercise has
 TEST_TIMEOUT = 600      # seconds: a grader that runs longer has hung
 
@@ -78,8 +87,24 @@ QUICK_LOOK = (
     "sanitizers: make grade EX={id}")
 
 
-def work(exercise):
-    return [ROOT / exercise.stage]
+def start(exercise):
+    """make start EX=N.M: mine/N.M/, a copy of the stage as handed out."""
+    archive, source = as_handed_out(exercise.stage)
+    if archive is None:
+        print(f"make start: {exercise.stage} as it was handed out cannot be "
+              f"found: {source}")
+        return None
+    with archive:
+        folder = exercise.folder
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = folder.parent / f".{exercise.id}.start"
+        shutil.rmtree(staging, ignore_errors=True)
+        write_as_handed_out(exercise.stage, archive, staging)
+        (staging / exercise.stage).rename(folder)
+        staging.rmdir()
+    return (f"{shown(folder)}/ is a copy of {exercise.stage}/ as handed out "
+            f"(from {source}): change it there, then grade it with make grade "
+            f"EX={exercise.id}. {exercise.stage}/ stays as it is.")
 
 
 def grader(exercise):
@@ -111,17 +136,23 @@ def compiler(step):
     return cc, " ".join(flags)
 
 
-def build(folder, step, out):
-    """Builds folder into out/server with the folder's own Makefile;
-    returns (whether it built, what the compiler said)."""
+def build(folder, makefile, step, out):
+    """Builds a copy of folder, with makefile in place of its own, into
+    out/server; returns (whether it built, what the compiler said)."""
     cc, flags = compiler(step)
-    shutil.rmtree(out, ignore_errors=True)
+    source = out.parent / f"{out.name}-source"
+    for place in (out, source):
+        shutil.rmtree(place, ignore_errors=True)
     out.mkdir(parents=True)
+    shutil.copytree(folder, source, symlinks=True,
+                    ignore=shutil.ignore_patterns("server", "*.o", "__pycache__"))
+    shutil.copyfile(makefile, source / "Makefile")
     made = subprocess.run(
-        ["make", "-s", "--no-print-directory", "-C", str(folder), f"OUT={out}",
+        ["make", "-s", "--no-print-directory", "-C", str(source), f"OUT={out}",
          f"CC={cc}", f"EXTRA_CFLAGS={flags}"],
         stdin=subprocess.DEVNULL, capture_output=True, text=True)
-    return made.returncode == 0, made.stdout + made.stderr
+    said = (made.stdout + made.stderr).replace(str(source), shown(folder))
+    return made.returncode == 0, said
 
 
 def warnings_only(said):
@@ -159,9 +190,14 @@ def run_tests(exercise, bin_dir, report, run):
 
 
 def grade(exercise, where, run):
-    folder = where or ROOT / exercise.stage
-    if not (folder / "Makefile").is_file():
-        run.say(f"{folder} has no Makefile: DIR must be a copy of "
+    folder = where or exercise.folder
+    if where is None and not folder.is_dir():
+        run.say(f"{shown(folder)}/ does not exist: make start EX={exercise.id} "
+                f"makes it, a copy of {exercise.stage}/ as handed out, where you "
+                f"do exercise {exercise.id}.")
+        return Result("failed", "build", "(not started)")
+    if not folder.is_dir() or not list(folder.glob("*.c")):
+        run.say(f"{shown(folder)} holds no C file: DIR must be a copy of "
                 f"{exercise.stage}, the folder you changed.")
         return Result("failed", "build")
     run.say(f"== exercise {exercise.id} ({exercise.stage}): {exercise.title}")
@@ -170,9 +206,10 @@ def grade(exercise, where, run):
         folder.name + "-" + hashlib.sha1(str(folder).encode()).hexdigest()[:8])
     tests = 0
     for step in steps(exercise, run.quick):
-        run.say(f"== {folder}, built by {STEPS[step].what}")
+        run.say(f"== {shown(folder)}, built by {STEPS[step].what}")
         built, said = run.once((folder, step), lambda step=step: build(
-            folder, step, bins / step / exercise.stage))
+            folder, ROOT / exercise.stage / "Makefile", step,
+            bins / step / exercise.stage))
         print(said, end="", file=run.out, flush=True)
         if not built:
             warned = warnings_only(said)
@@ -181,6 +218,12 @@ def grade(exercise, where, run):
             return Result("failed", "warnings" if warned else "build")
         if not STEPS[step].graded:
             continue
+        if STEPS[step].build == "tsan":
+            try:
+                tsan.launcher()
+            except tsan.CannotRun as problem:
+                run.say(f"== {problem}")
+                return Result("failed", step, "(ThreadSanitizer cannot run here)")
         run.say(f"== its tests: {grader(exercise).relative_to(ROOT)}")
         result = run_tests(exercise, bins / step,
                            bins / f"{exercise.id}-{step}.xml", run)
@@ -246,6 +289,8 @@ def solved_copy(exercise, place, patches):
     source = place / exercise.stage
     shutil.copytree(ROOT / exercise.stage, source,
                     ignore=shutil.ignore_patterns("server", "*.o", "README.md"))
+    for given in GIVEN.get(exercise.id, []):
+        shutil.copy(given, source)
     for patch in patches:
         applied = subprocess.run(
             ["patch", "-p1", "-s", "--no-backup-if-mismatch", "-d", str(source),
@@ -261,7 +306,8 @@ def prove_shipped(exercise, proof):
     """The grader fails on the stage as shipped, by a failing check: it
     can fail."""
     with job_place(exercise, "shipped", proof) as (place, log):
-        result = grade(exercise, None, proof.run(log, stop_first=True))
+        result = grade(exercise, ROOT / exercise.stage,
+                       proof.run(log, stop_first=True))
     ok = result.status == "failed" and result.step in STEPS and \
         STEPS[result.step].graded and not result.errors
     return [Proven(ok, f"fails on {exercise.stage} as shipped: {result.where()}"
@@ -314,14 +360,16 @@ def prove_wrong(exercise, patch, proof):
     return [Proven(True, f"{name} caught by {result.where()} ({took})", "wrong")]
 
 
-def proofs(exercise, proof):
+def proofs(exercise, proof, references=True):
     """Its grader fails on the stage as shipped, passes on the reference
-    solution, and fails on each wrong solution, as its header says."""
+    solution (unless references is false: make prove-handout grades it),
+    and fails on each wrong solution, as its header says."""
     if not grader(exercise).is_file() or not reference(exercise).is_file():
         return [lambda: [Proven(False, "no grader or no reference solution",
                                 "solution")]]
-    jobs = [lambda: prove_reference(exercise, proof),  # the longest first
-            lambda: prove_shipped(exercise, proof)]
+    # The longest first: the reference's whole grade.
+    jobs = [lambda: prove_reference(exercise, proof)] if references else []
+    jobs += [lambda: prove_shipped(exercise, proof)]
     wrong = wrong_solutions(exercise)
     jobs += [lambda w=w: prove_wrong(exercise, w, proof) for w in wrong]
     if len(wrong) < MIN_WRONG:

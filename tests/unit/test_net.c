@@ -264,7 +264,6 @@ Suite *net_suite(void)
     TCase *io = tcase_create("io");
     TCase *options = tcase_create("options");
 
-    tcase_set_timeout(io, 30);
     tcase_add_test(io, write_all_delivers_every_byte_through_a_small_buffer_and_signals);
     tcase_add_test(io, write_all_of_nothing_writes_nothing);
     tcase_add_test(io, write_all_to_a_closed_peer_fails_with_EPIPE);
