@@ -16,7 +16,8 @@ A block is one of three kinds, told by its first line:
   bash's `[1] PID`): starts a fresh server on a free port (port 0, read
   from its `listening on` line). The lines after it are everything the
   server prints until the run ends: the next server block, or the page's
-  end, where it is stopped by PID with SIGTERM.
+  end, where it is stopped by PID with SIGTERM. A last line `...` says
+  that the page shows only the first lines: more may follow.
 - client columns: `A $ nc 127.0.0.1 $PORT` connects client A in the
   column it is written in, the left one (column 0) or the right one
   (column 31); later blocks keep the columns. Time runs down the page, and
@@ -33,7 +34,9 @@ A block is one of three kinds, told by its first line:
   `B $ printf '...' | nc -N 127.0.0.1 $PORT` sends what the command before
   the `|` prints (run by sh), closes its sending side, and shows every
   line that comes until the server closes.
-- commands: `$ COMMAND` runs COMMAND with sh, with PORT and pid (the
+- commands: `$ COMMAND | nc -N 127.0.0.1 $PORT` is a client, as above,
+  and the lines after it are all that came. `$ COMMAND` runs COMMAND with
+  sh, with PORT and pid (the
   server's PID) in its environment, and the lines after it, up to the next
   `$`, are what it prints. After a command that sends a signal (`kill`,
   `pkill`), the run waits until a process of the server's has ended.
@@ -96,6 +99,7 @@ class Block:
     rows: list         # of lists of Items, one list per line of the block
     lines: list        # the block's lines as the page has them
     extra: list = dataclasses.field(default_factory=list)  # what the run added
+    more: list = dataclasses.field(default_factory=list)   # printed after a "..."
 
 
 # ------------------------------------------------------------------ reading
@@ -210,12 +214,13 @@ class Server:
 
     def number_of(self, client_port):
         """The number the server's log gives the client that connected from
-        client_port, or None while it has not accepted it."""
+        client_port, and the place of that line in the log; None while the
+        server has not accepted it."""
         with self.changed:
-            for l in self.lines:
+            for i, l in enumerate(self.lines):
                 m = re.fullmatch(rf"client (\d+): connected from [^ ]*:{client_port}", l)
                 if m:
-                    return m[1]
+                    return m[1], i
         return None
 
     def processes(self):
@@ -331,16 +336,20 @@ class Run:
         printed = list(self.server.lines)
         if command.text.rstrip().endswith("& pid=$!"):
             printed.insert(0, f"[1] {self.server.pid}")
-        fill(block, block.rows[1:], printed)
+        rows = block.rows[1:]
+        if rows and rows[-1][0].text == "...":  # the page shows the first lines
+            rows[-1][0].actual = "..."
+            rows = rows[:-1]
+            printed, block.more = printed[:len(rows)], printed[len(rows):]
+        fill(block, rows, printed)
 
     def hang_up(self, client):
         """^C in nc: the connection closes; once the server has accepted it,
         the run waits for its `closed` line."""
-        number = self.server.number_of(client.port)
-        seen = len(self.server.lines)
+        accepted = self.server.number_of(client.port)
         client.close()
-        if number is not None:
-            self.server.wait_for(rf"client {number}: closed", seen)
+        if accepted is not None:
+            self.server.wait_for(rf"client {accepted[0]}: closed", accepted[1])
 
     def check_quiet(self, now):
         """A client the page says got nothing must still have nothing
@@ -394,9 +403,9 @@ class Run:
         if client.output is None:
             text = client.wait_closed().decode(errors="replace")
             client.output = [l.rstrip("\r") for l in text.splitlines()]
-            number = self.server.number_of(client.port)
-            if number is not None:
-                self.server.wait_for(rf"client {number}: closed")
+            accepted = self.server.number_of(client.port)
+            if accepted is not None:
+                self.server.wait_for(rf"client {accepted[0]}: closed", accepted[1])
         item.actual = client.output.pop(0) if client.output else "(nothing more came)"
 
     def prompt(self, item, name, command):
@@ -416,16 +425,28 @@ class Run:
         if command == NC:
             self.clients[name] = Client(name, self.server.port)
         elif piped:
-            sent = subprocess.run(["sh", "-c", piped[1]], capture_output=True,
-                                  check=True, timeout=TIMEOUT).stdout
-            self.clients[name] = Client(name, self.server.port, sent)
+            self.clients[name] = Client(name, self.server.port, self.sent(piped[1]))
         else:
             raise PageError(f"{self.where(item)}: a client's command must be "
                             f"`{NC}` or `COMMAND | nc -N 127.0.0.1 $PORT`")
         item.actual = item.text
 
+    @staticmethod
+    def sent(command):
+        """What the command before `| nc -N` prints, run by sh."""
+        return subprocess.run(["sh", "-c", command], capture_output=True,
+                              check=True, timeout=TIMEOUT).stdout
+
     def command(self, item, output_rows, block):
         command = item.text[2:]
+        item.actual = item.text
+        piped = PIPED_NC.match(command)
+        if piped:  # a client, as in a client's column
+            self.check_quiet(None)
+            client = Client("$", self.server.port, self.sent(piped[1]))
+            text = client.wait_closed().decode(errors="replace")
+            fill(block, output_rows, [l.rstrip("\r") for l in text.splitlines()])
+            return
         env = dict(os.environ, PORT=str(self.server.port), pid=str(self.server.pid))
         before = self.server.processes()
         self.check_quiet(None)
@@ -526,6 +547,8 @@ def render(block):
             lines.append(render_row(row))
     for after, text in block.extra:
         lines.append(text)
+    if block.more:  # in place of the page's "...": what it leaves out
+        lines[-1:] = block.more
     return lines
 
 
