@@ -4,9 +4,10 @@
 
 The demo of v0.6's chapter: COUNT clients (default 100) that connect and
 say nothing, for SECONDS (default 30), then close. While they wait, look
-at what the server spends on them, in another terminal:
+at what the server spends on them, in the terminal that started it with
+`./server $PORT & pid=$!`:
 
-    grep -E 'Threads|VmSize|VmRSS' /proc/$(pgrep -xo server)/status
+    grep -E 'Threads|VmSize|VmRSS' /proc/$pid/status
 
 Loopback only (127.0.0.1), PORT defaults to 9000. Ctrl-C ends it sooner.
 Keep SECONDS below the server's IDLE_TIMEOUT (60 s by default), or the
