@@ -86,6 +86,7 @@ class Item:
     text: str
     note: str = ""
     actual: str = None
+    answers: "Item" = None  # for a reply: the line it answers
 
     def shown(self):
         return f"{self.text}   ({self.note})" if self.note and self.text else \
@@ -252,7 +253,7 @@ class Client:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
         self.port = self.sock.getsockname()[1]
         self.pending = b""
-        self.waiting = False  # sent a line, its reply not yet shown
+        self.waiting = None   # the Item of a line sent, its reply not yet shown
         self.quiet = None     # the "(nothing comes back)" Item it answers to
         self.closed = False
         self.piped = sent is not None
@@ -320,6 +321,10 @@ class Run:
         return f"{self.path}:{item.line}"
 
     def start(self, block):
+        command = block.rows[0][0]
+        if command.text.strip() not in ("$ ./server $PORT", "$ ./server $PORT & pid=$!"):
+            raise PageError(f"{self.where(command)}: a server block starts with "
+                            f"`$ ./server $PORT` or `$ ./server $PORT & pid=$!`")
         self.server = Server(self.binary)
         self.server_block = block
 
@@ -328,7 +333,12 @@ class Run:
         the server block with what it printed."""
         for client in list(self.clients.values()):
             if not client.closed:
-                self.hang_up(client)
+                try:
+                    self.hang_up(client)
+                except AssertionError as e:
+                    raise AssertionError(f"{self.where(self.server_block.rows[0][0])}: "
+                                         f"at the end of the run, client {client.name}: "
+                                         f"{e}") from None
         self.server.stop()
         block = self.server_block
         command = block.rows[0][0]
@@ -387,16 +397,19 @@ class Run:
             item.actual = "^C"
         elif client.waiting:
             reply = client.line()
-            client.waiting = False
+            item.answers, client.waiting = client.waiting, None
             item.actual = "(the server closed the connection)" if reply is None else reply
         else:
             self.type_line(item, client)
 
     def type_line(self, item, client):
+        if item.text.startswith(("^", "(")):
+            raise PageError(f"{self.where(item)}: {item.text!r} is neither a line to "
+                            f"type nor ^C nor a note the player knows {NOTES}")
         text = "" if item.note == "Enter alone" else item.text
         no_enter = item.note == "then Ctrl-D, no Enter"
         client.send(text.encode() + (b"" if no_enter else b"\n"))
-        client.waiting = not no_enter
+        client.waiting = None if no_enter else item
         item.actual = item.shown()
 
     def piped_line(self, item, client):
@@ -471,13 +484,19 @@ class Run:
         if block.kind == "clients":
             for row in block.rows:
                 for item in row:
-                    self.client_item(item)
+                    try:
+                        self.client_item(item)
+                    except AssertionError as e:
+                        raise AssertionError(f"{self.where(item)}: {e}") from None
         elif block.kind == "commands":
             rows = block.rows
             starts = [i for i, r in enumerate(rows) if r[0].text.startswith("$ ")]
             for i, start in enumerate(starts):
                 end = starts[i + 1] if i + 1 < len(starts) else len(rows)
-                self.command(rows[start][0], rows[start + 1:end], block)
+                try:
+                    self.command(rows[start][0], rows[start + 1:end], block)
+                except AssertionError as e:
+                    raise AssertionError(f"{self.where(rows[start][0])}: {e}") from None
 
 
 def fill(block, rows, printed):
@@ -580,8 +599,10 @@ def differences(path, blocks):
                     continue
                 shown = item.shown() if block.kind == "clients" else item.text
                 if normalise(shown, page_numbers) != normalise(item.actual, run_numbers):
+                    to = f" (the reply to line {item.answers.line}, " \
+                         f"{item.answers.shown()!r})" if item.answers else ""
                     found.append(f"{path}:{item.line}: the page shows {shown.strip()!r}, "
-                                 f"the run gave {item.actual.strip()!r}")
+                                 f"the run gave {item.actual.strip()!r}{to}")
         for line, text in block.extra:
             found.append(f"{path}:{line}: the run printed one more line here, "
                          f"{text.strip()!r}")
@@ -627,9 +648,12 @@ def main():
         failed = 0
         for stage in args.stages:
             path = pathlib.Path(stage) / "README.md"
-            blocks = play_chapter(path, os.path.abspath(
-                pathlib.Path(args.bin_dir) / stage / "server"))
-            problems = differences(path, blocks)
+            try:
+                blocks = play_chapter(path, os.path.abspath(
+                    pathlib.Path(args.bin_dir) / stage / "server"))
+                problems = differences(path, blocks)
+            except AssertionError as e:
+                blocks, problems = [], [f"the run stopped: {e}"]
             items = sum(len(r) for b in blocks for r in b.rows)
             if problems:
                 failed += 1
