@@ -33,6 +33,8 @@ all:
 help:
 	@echo "make              builds every stage"
 	@echo "make stage-N      builds stage N (1 to 8) and runs it: PORT=9000 ADDRESS=127.0.0.1"
+	@echo "make try-N        builds stage N, plays its chapter's Try it sessions against it on a"
+	@echo "                  free port and prints them as the chapter shows them"
 	@echo "make diff-N       what stage N changed from stage N-1 (FROM=M: from stage M)"
 	@echo "make test         installs what the tests need, then runs every test: unit and"
 	@echo "                  socket tests plain and under the sanitizers, fuzz replay,"
