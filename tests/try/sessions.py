@@ -52,7 +52,6 @@ import os
 import pathlib
 import re
 import select
-import shlex
 import signal
 import socket
 import subprocess
@@ -510,10 +509,11 @@ def fill(block, rows, printed):
                     for l in printed[len(rows):]]
 
 
-def play_chapter(path, binary):
+def play_chapter(path, binary, runs=None):
     """Plays every session block of the chapter; returns the blocks, each
-    Item with what the run made of it."""
+    Item with what the run made of it (and adds each Run to runs)."""
     blocks = read_chapter(path)
+    runs = [] if runs is None else runs
     run = None
     try:
         for block in blocks:
@@ -521,6 +521,7 @@ def play_chapter(path, binary):
                 if run is not None:
                     run.finish()
                 run = Run(binary, path)
+                runs.append(run)
                 run.start(block)
             else:
                 run.play(block)
@@ -611,40 +612,51 @@ def differences(path, blocks):
 
 # ------------------------------------------------------------------ commands
 
-def stage_of(path):
-    return path.parent.name
-
-
-def show(path, blocks, port_note=True):
+def show(path, blocks):
     for block in blocks:
         print("\n".join(render(block)))
         print()
 
 
+def play(args):
+    """make try-N: plays the chapter, shows it, says where it differs."""
+    path = pathlib.Path(args.chapter)
+    runs = []
+    blocks = play_chapter(path, os.path.abspath(args.server), runs)
+    if not blocks:
+        print(f"{path}: no session block to play")
+        return 0
+    servers = ", ".join(f"port {r.server.port} (pid {r.server.pid})" for r in runs)
+    print(f"== {path}, Try it: {args.server} played on {servers}, "
+          f"stopped by its PID; $PORT below is that port\n")
+    show(path, blocks)
+    problems = differences(path, blocks)
+    if problems:
+        print("Where this run differs from the chapter:")
+        print("\n".join(problems))
+    else:
+        print("The chapter shows what this run did (ports and PIDs aside).")
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="what", required=True)
-    play = sub.add_parser("play", help="play one chapter's sessions and show them")
-    play.add_argument("--server", required=True)
-    play.add_argument("chapter")
-    check = sub.add_parser("check", help="play every chapter's sessions and compare")
-    check.add_argument("--bin-dir", required=True)
-    check.add_argument("stages", nargs="+")
+    one = sub.add_parser("play", help="play one chapter's sessions and show them")
+    one.add_argument("--server", required=True)
+    one.add_argument("chapter")
+    every = sub.add_parser("check", help="play every chapter's sessions and compare")
+    every.add_argument("--bin-dir", required=True)
+    every.add_argument("stages", nargs="+")
     args = parser.parse_args()
 
     try:
         if args.what == "play":
-            path = pathlib.Path(args.chapter)
-            blocks = play_chapter(path, os.path.abspath(args.server))
-            server = blocks[0].rows if blocks else None
-            print(f"== {stage_of(path)}: the sessions of its chapter, played "
-                  f"(the log's port is the one this run got)\n")
-            show(path, blocks)
-            problems = differences(path, blocks)
-            if problems:
-                print("Where this run differs from the chapter:")
-                print("\n".join(problems))
-            return 0
+            try:
+                return play(args)
+            except AssertionError as e:
+                print(f"the run stopped: {e}", file=sys.stderr)
+                return 1
         failed = 0
         for stage in args.stages:
             path = pathlib.Path(stage) / "README.md"
