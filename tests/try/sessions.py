@@ -574,10 +574,12 @@ def render(block):
 
 def normalise(text, numbers=None):
     """What the check compares: ports (any number after an address and a
-    colon) set aside, spaces collapsed; in a command's output, every other
-    number is named by its first appearance (the first PID is #1 on both
-    sides), so that which process is whose parent still counts."""
+    colon) and the PID of bash's `[1] PID` set aside, spaces collapsed; in
+    a command's output, every other number is named by its first
+    appearance (the first PID is #1 on both sides), so that which process
+    is whose parent still counts."""
     text = re.sub(r"((?:\d+\.){3}\d+|::1):\d+", r"\1:PORT", text)
+    text = re.sub(r"^\[1\] \d+$", "[1] PID", text.strip())  # bash's, for a job
     text = " ".join(text.split())
     if numbers is not None:
         text = re.sub(r"\b\d+\b",
@@ -591,7 +593,7 @@ def differences(path, blocks):
     line where the two differ."""
     found = []
     for block in blocks:
-        page_numbers, run_numbers = ({}, {}) if block.kind != "clients" else (None, None)
+        page_numbers, run_numbers = ({}, {}) if block.kind == "commands" else (None, None)
         for row in block.rows:
             for item in row:
                 if item.actual is None:

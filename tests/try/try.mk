@@ -6,8 +6,10 @@
 #                       chapter's sessions and prints them as the page does
 #   make check-sessions (part of make test) plays every chapter's sessions
 #                       on the gcc builds and fails, with FILE:LINE, where
-#                       a page shows what its stage does not do: a few
-#                       seconds in all
+#                       a page shows what its stage does not do; then plays
+#                       copies of two chapters with a line changed, in
+#                       $(BUILD)/try, which must fail (check_teeth.py): a
+#                       few seconds in all
 #   make check-commands (part of make test) no Markdown file finds a
 #                       process by its name (pgrep, pkill, killall)
 
@@ -23,6 +25,8 @@ try-%: FORCE
 check-sessions: $(foreach s,$(PRESENT),$(BUILD)/gcc/$(s)/server)
 	@echo "== the chapters' sessions are what their stages do"
 	@$(PYTHON) tests/try/sessions.py check --bin-dir $(BUILD)/gcc $(PRESENT)
+	@echo "== and a page changed where its stage does not agree fails"
+	@$(PYTHON) tests/try/check_teeth.py --bin-dir $(BUILD)/gcc --out $(BUILD)/try
 
 check-commands:
 	@echo "== no command in a document finds a process by its name"
