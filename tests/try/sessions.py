@@ -232,6 +232,9 @@ class Server:
             return set()
 
     def stop(self):
+        """SIGTERM to the server's PID; then its log must end: a process
+        of its group that outlives it and holds the log (a child left
+        behind) is killed, by the group's ID, and the run fails."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         try:
@@ -240,8 +243,16 @@ class Server:
             self.proc.kill()
             self.proc.wait()
         self.reader.join(TIMEOUT)
+        left = self.reader.is_alive()
+        if left:
+            os.killpg(self.pid, signal.SIGKILL)
+            self.reader.join(TIMEOUT)
         self.proc.stdout.close()
         self.proc.stderr.close()
+        if left:
+            raise AssertionError(f"the server's log was still open {TIMEOUT} s "
+                                 f"after it stopped: a process it left behind "
+                                 f"held it (killed)")
 
 
 # ------------------------------------------------------------------ clients
