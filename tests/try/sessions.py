@@ -32,8 +32,9 @@ A block is one of three kinds, told by its first line:
   server's `client N: closed`, once the server has accepted it); `A $` or
   `$` alone says that `nc` exited: the server closed the connection.
   `B $ printf '...' | nc -N 127.0.0.1 $PORT` sends what the command before
-  the `|` prints (run by sh), closes its sending side, and shows every
-  line that comes until the server closes.
+  the `|` prints (run by sh), as it prints it, closes its sending side,
+  and shows every line that comes until the server closes: a `sleep` in
+  that command is the client's pause, and the session's only kind.
 - commands: `$ COMMAND | nc -N 127.0.0.1 $PORT` is a client, as above,
   and the lines after it are all that came. `$ COMMAND` runs COMMAND with
   sh, with PORT and pid (the
@@ -258,7 +259,7 @@ class Server:
 # ------------------------------------------------------------------ clients
 
 class Client:
-    def __init__(self, name, port, sent=None):
+    def __init__(self, name, port, piped=None):
         self.name = name
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
         self.port = self.sock.getsockname()[1]
@@ -266,14 +267,23 @@ class Client:
         self.waiting = None   # the Item of a line sent, its reply not yet shown
         self.quiet = None     # the "(nothing comes back)" Item it answers to
         self.closed = False
-        self.piped = sent is not None
+        self.piped = piped is not None
         self.output = None
         if self.piped:
-            self.sock.sendall(sent)
+            self.send_output_of(piped)
             self.sock.shutdown(socket.SHUT_WR)
 
     def send(self, data):
         self.sock.sendall(data)
+
+    def send_output_of(self, command):
+        """What `command | nc -N` sends: the command's output, as it comes
+        (a `sleep` in it is a pause between two sends, as with nc)."""
+        with subprocess.Popen(["sh", "-c", command], stdout=subprocess.PIPE) as sh:
+            for chunk in iter(lambda: os.read(sh.stdout.fileno(), 1 << 16), b""):
+                self.sock.sendall(chunk)
+            if sh.wait(TIMEOUT) != 0:
+                raise AssertionError(f"{command!r} exited with status {sh.returncode}")
 
     def receive(self):
         """More bytes, b"" once the server closed (or reset) the connection."""
@@ -448,17 +458,11 @@ class Run:
         if command == NC:
             self.clients[name] = Client(name, self.server.port)
         elif piped:
-            self.clients[name] = Client(name, self.server.port, self.sent(piped[1]))
+            self.clients[name] = Client(name, self.server.port, piped[1])
         else:
             raise PageError(f"{self.where(item)}: a client's command must be "
                             f"`{NC}` or `COMMAND | nc -N 127.0.0.1 $PORT`")
         item.actual = item.text
-
-    @staticmethod
-    def sent(command):
-        """What the command before `| nc -N` prints, run by sh."""
-        return subprocess.run(["sh", "-c", command], capture_output=True,
-                              check=True, timeout=TIMEOUT).stdout
 
     def command(self, item, output_rows, block):
         command = item.text[2:]
@@ -466,7 +470,7 @@ class Run:
         piped = PIPED_NC.match(command)
         if piped:  # a client, as in a client's column
             self.check_quiet(None)
-            client = Client("$", self.server.port, self.sent(piped[1]))
+            client = Client("$", self.server.port, piped[1])
             text = client.wait_closed().decode(errors="replace")
             fill(block, output_rows, [l.rstrip("\r") for l in text.splitlines()])
             return
