@@ -14,6 +14,13 @@ pid=$!`). So in every Markdown file (outside build/ and hidden folders):
 - `killall` and `pidof`, which take names only, fail wherever they are
   used as commands.
 
+And each chapter (v0.N-name/README.md) and README.md name the port
+`$PORT`, set once (each chapter's "Run it" says how): a command, on a
+prompt line of a code block (`$ ...`, `A $ ...`) or in `inline code`,
+that gives `nc 127.0.0.1`, `./server`, a demo client in tests/clients/
+or `sport = :` a port number fails (`./server 0`, a free port, is not
+one).
+
 Prints each as FILE:LINE: the command, and exits 1 if there is one.
 """
 
@@ -28,6 +35,9 @@ WITH_VALUE = {"-d", "-g", "-G", "-P", "-s", "-t", "-u", "-U", "-F", "-q",
               "--delimiter", "--pgroup", "--group", "--parent", "--session",
               "--terminal", "--euid", "--uid", "--pidfile", "--signal",
               "--queue", "--ns", "--nslist", "--env", "--cgroup"}
+PORT_NUMBER = re.compile(
+    r"(nc(?: -N)? 127\.0\.0\.1|\./server|tests/clients/\w+\.py|sport = :) *[1-9]\d*\b(?!>)")
+PROMPT = re.compile(r"^\s*(?:[A-Z] )?\$ ")
 COMMAND = re.compile(r"(?<![\w/.-])(pgrep|pkill|killall|pidof)\b(?![.-])([^`;|&)\n]*)")
 
 
@@ -60,8 +70,28 @@ def markdown_files():
         yield path
 
 
+def commands_with_a_port(path):
+    """(line number, command) for each command of the page that names a
+    port number where it should say $PORT."""
+    fenced = False
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+            continue
+        pieces = [line] if fenced and PROMPT.match(line) else \
+            [] if fenced else re.findall(r"`([^`]+)`", line)
+        for piece in pieces:
+            if PORT_NUMBER.search(piece):
+                yield number, piece.strip()
+
+
 def main():
     found = []
+    for path in sorted(ROOT.glob("v0.*/README.md")) + [ROOT / "README.md"]:
+        for number, command in commands_with_a_port(path):
+            found.append(f"{path.relative_to(ROOT)}:{number}: `{command}` names a "
+                         f"port number; say $PORT (set once, as the chapter's "
+                         f"Run it says)")
     for path in markdown_files():
         for number, line in enumerate(path.read_text().splitlines(), 1):
             for match in COMMAND.finditer(line):
@@ -70,7 +100,8 @@ def main():
                                  f"`{(match[1] + match[2]).strip()}` finds processes "
                                  f"by name; use the PID the server was started "
                                  f"with (`./server $PORT & pid=$!`)")
-    print("\n".join(found) if found else "no command finds a process by its name")
+    print("\n".join(found) if found else
+          "no command finds a process by its name; the chapters' commands say $PORT")
     return 1 if found else 0
 
 

@@ -11,7 +11,8 @@
 #                       $(BUILD)/try, which must fail (check_teeth.py): a
 #                       few seconds in all
 #   make check-commands (part of make test) no Markdown file finds a
-#                       process by its name (pgrep, pkill, killall)
+#                       process by its name (pgrep, pkill, killall), and the
+#                       chapters' commands name the port $PORT
 
 TEST_STEPS += check-sessions check-commands
 .PHONY: check-sessions check-commands
@@ -29,5 +30,5 @@ check-sessions: $(foreach s,$(PRESENT),$(BUILD)/gcc/$(s)/server)
 	@$(PYTHON) tests/try/check_teeth.py --bin-dir $(BUILD)/gcc --out $(BUILD)/try
 
 check-commands:
-	@echo "== no command in a document finds a process by its name"
+	@echo "== no command in a document finds a process by its name; the chapters say \$$PORT"
 	@$(PYTHON) tests/try/check_commands.py
