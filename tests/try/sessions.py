@@ -37,10 +37,10 @@ A block is one of three kinds, told by its first line:
   that command is the client's pause, and the session's only kind.
 - commands: `$ COMMAND | nc -N 127.0.0.1 $PORT` is a client, as above,
   and the lines after it are all that came. `$ COMMAND` runs COMMAND with
-  sh, with PORT and pid (the
-  server's PID) in its environment, and the lines after it, up to the next
-  `$`, are what it prints. After a command that sends a signal (`kill`,
-  `pkill`), the run waits until a process of the server's has ended.
+  sh, with PORT and pid (the server's PID) in its environment, and the
+  lines after it, up to the next `$`, are what it prints. After a command
+  that sends a signal (`kill`, `pkill`), the run waits until a process of
+  the server's has ended and been reaped.
 
 Every wait is for an event (a reply, a close, a log line, a process that
 ends), bounded by TIMEOUT. A client still connected when its server's run
@@ -259,6 +259,8 @@ class Server:
 # ------------------------------------------------------------------ clients
 
 class Client:
+    """One client: nc, typed into, or `COMMAND | nc -N` (piped)."""
+
     def __init__(self, name, port, piped=None):
         self.name = name
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
@@ -432,13 +434,18 @@ class Run:
         client.waiting = None if no_enter else item
         item.actual = item.shown()
 
+    def all_that_came(self, client):
+        """A piped client's lines, once the server closed the connection
+        and logged it."""
+        text = client.wait_closed().decode(errors="replace")
+        accepted = self.server.number_of(client.port)
+        if accepted is not None:
+            self.server.wait_for(rf"client {accepted[0]}: closed", accepted[1])
+        return [l.rstrip("\r") for l in text.splitlines()]
+
     def piped_line(self, item, client):
         if client.output is None:
-            text = client.wait_closed().decode(errors="replace")
-            client.output = [l.rstrip("\r") for l in text.splitlines()]
-            accepted = self.server.number_of(client.port)
-            if accepted is not None:
-                self.server.wait_for(rf"client {accepted[0]}: closed", accepted[1])
+            client.output = self.all_that_came(client)
         item.actual = client.output.pop(0) if client.output else "(nothing more came)"
 
     def prompt(self, item, name, command):
@@ -468,18 +475,15 @@ class Run:
         command = item.text[2:]
         item.actual = item.text
         piped = PIPED_NC.match(command)
+        self.check_quiet(None)
         if piped:  # a client, as in a client's column
-            self.check_quiet(None)
             client = Client("$", self.server.port, piped[1])
-            text = client.wait_closed().decode(errors="replace")
-            fill(block, output_rows, [l.rstrip("\r") for l in text.splitlines()])
+            fill(block, output_rows, self.all_that_came(client))
             return
         env = dict(os.environ, PORT=str(self.server.port), pid=str(self.server.pid))
         before = self.server.processes()
-        self.check_quiet(None)
         done = subprocess.run(["sh", "-c", command], capture_output=True, env=env,
                               cwd=pathlib.Path(self.binary).parent, timeout=TIMEOUT)
-        item.actual = item.text
         if re.match(r"(kill|pkill)\b", command):
             self.wait_for_an_end(before)
         printed = (done.stdout + done.stderr).decode(errors="replace").splitlines()
