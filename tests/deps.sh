@@ -2,7 +2,8 @@
 # Installs what `make test` needs, if it is missing: Check and pkg-config for
 # the unit tests, pytest for the socket tests, clang and its sanitizer
 # runtimes for the checked builds, valgrind for the leak checks, patch
-# for the exercises' solutions.
+# for the exercises' solutions, procps (ps, pkill) for the chapters'
+# sessions.
 # Debian's packages, via apt-get.
 # Prints the Python that has pytest.
 
@@ -30,6 +31,7 @@ python_with_pytest >/dev/null || missing="$missing python3-pytest"
 command -v clang >/dev/null || missing="$missing clang"
 command -v patch >/dev/null || missing="$missing patch"
 command -v valgrind >/dev/null || missing="$missing valgrind"
+command -v pkill >/dev/null || missing="$missing procps"
 command -v clang >/dev/null && ! sanitizers_work && missing="$missing libclang-rt-dev"
 
 if [ -n "$missing" ]; then
