@@ -276,7 +276,12 @@ class Client:
             self.sock.shutdown(socket.SHUT_WR)
 
     def send(self, data):
-        self.sock.sendall(data)
+        """Sends data; to a connection the server has reset, sends nothing,
+        as nc's write fails and it exits (the next read sees the close)."""
+        try:
+            self.sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def send_output_of(self, command):
         """What `command | nc -N` sends: the command's output, as it comes
