@@ -14,8 +14,9 @@ It reads, without running pytest:
   line lists (a copy made by make handout has no `Caught by:` lines:
   there it is not looked for);
 - every exercise table (each chapter's, and tests/exercises/README.md's):
-  its rows must say what tests/exercises/exercises.txt says, so that a
-  title changed there is changed everywhere (`check.py --fix` rewrites
+  its rows must say what tests/exercises/exercises.txt says (the title, the
+  size, and in the exercises' README the stage), so that a title or a size
+  changed there is changed everywhere (`check.py --fix` rewrites
   the rows).
 
 A case is an entry of a table of cases: a function registered by a
@@ -146,7 +147,7 @@ def exercise_rows():
 
 
 CHAPTER_ROW = re.compile(r"^\| (\d+\.\d+) \| .* \| [^|]+ \|$")
-INDEX_ROW = re.compile(r"^(\| \[(\d+\.\d+)\]\(#[^)]*\) \| [^|]+ \| [^|]+ \| ).* \|$")
+INDEX_ROW = re.compile(r"^(\| \[(\d+\.\d+)\]\(#[^)]*\) \| )[^|]+ \| [^|]+ \| .* \|$")
 
 
 def fix_tables(path, expected, fix):
@@ -183,8 +184,9 @@ def check_exercise_tables(checker, fix):
     def index_row(ident, match):
         if ident not in by_id:
             return None
-        text = re.sub(r" \(in mine/[^)]*\)$", "", by_id[ident][1])
-        return f"{match[1]}{text} |"
+        stage, text, size = by_id[ident]
+        text = re.sub(r" \(in mine/[^)]*\)$", "", text)
+        return f"{match[1]}{stage} | {size} | {text} |"
 
     for stage in rows:
         chapter = ROOT / stage / "README.md"
