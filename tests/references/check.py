@@ -22,7 +22,8 @@ It reads, without running pytest:
   from its words and diff lines at the rates the page states, and those
   must be within a tenth of what the chapter (its words) and `make
   diff-N` (its lines) measure now, so that a chapter that grows is read
-  in the time the page gives.
+  in the time the page gives; and its table of what each exercise takes
+  must give each exercise the size and points exercises.txt gives.
 
 A case is an entry of a table of cases: a function registered by a
 decorator defined in the same file, as test_faults.py's `@fault()`
@@ -205,6 +206,30 @@ def check_exercise_tables(checker, fix):
     index = ROOT / "tests" / "exercises" / "README.md"
     for number, should in fix_tables(index, index_row, fix):
         checker.report(index, number, f"the exercise row should read: {should}")
+    check_sizes_and_points(checker)
+
+
+SIZE_ROW = re.compile(r"^\| (\d+\.\d+) \| ([^|]+) \| (\d+) \|")
+
+
+def check_sizes_and_points(checker):
+    """TEACHING.md's table of what each exercise takes: its size and points
+    are exercises.txt's, and it has a row for every exercise."""
+    path = ROOT / "TEACHING.md"
+    by_id = {e.id: e for e in exercises()}
+    seen = set()
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        match = SIZE_ROW.match(line)
+        if not match or match[1] not in by_id:
+            continue
+        e = by_id[match[1]]
+        seen.add(e.id)
+        if (match[2].strip(), int(match[3])) != (e.size, e.points):
+            checker.report(path, number, f"exercise {e.id} is {e.size}, "
+                           f"{e.points} points, in exercises.txt")
+    for ident in sorted(set(by_id) - seen, key=lambda i: [int(n) for n in i.split(".")]):
+        checker.report(path, 1, f"exercise {ident} has no row in the table of "
+                       f"what each exercise takes")
 
 
 READING_ROW = re.compile(
