@@ -430,10 +430,10 @@ def prove_handout(work):
     print(graded.stdout, end="")
     total = sum(e.points for e in exercises())
     count = len(exercises())
-    verdict = (f"{count} exercises: {count} passed, 0 failed, 0 not started; "
-               f"{total} of {total} points.")
-    if graded.returncode != 0 or verdict not in graded.stdout:
-        problems.append(f"make grade ALL=1 does not say: {verdict}")
+    expected = (f"{count} exercises: {count} passed, 0 failed, 0 not started; "
+                f"{total} of {total} points.")
+    if graded.returncode != 0 or expected not in graded.stdout:
+        problems.append(f"make grade ALL=1 does not say: {expected}")
         for e in exercises():
             grade_log = handout / "build" / "grade" / f"{e.id}.log"
             if re.search(rf"^{re.escape(e.id)} .* failed ", graded.stdout, re.M) \

@@ -102,9 +102,13 @@ def start(exercise):
         write_as_handed_out(exercise.stage, archive, staging)
         (staging / exercise.stage).rename(folder)
         staging.rmdir()
+    for given in GIVEN.get(exercise.id, []):
+        shutil.copy(given, folder)
+    names = " and ".join(g.name for g in GIVEN.get(exercise.id, []))
     return (f"{shown(folder)}/ is a copy of {exercise.stage}/ as handed out "
-            f"(from {source}): change it there, then grade it with make grade "
-            f"EX={exercise.id}. {exercise.stage}/ stays as it is.")
+            f"(from {source}){', with ' + names + ', given' if names else ''}: "
+            f"change it there, then grade it with make grade EX={exercise.id}. "
+            f"{exercise.stage}/ stays as it is.")
 
 
 def grader(exercise):

@@ -464,10 +464,11 @@ def grade(exercise, path=None):
                 ok, lines = report(verdicts(
                     exercise, found, start(exercise, test_file, found, pool)))
         except RuntimeError as error:
-            print(f"{error}\n== a build failed, before any test ran. If you "
-                  f"changed {exercise.stage}/ (for another exercise), put it "
-                  f"back as shipped (make restore-{exercise.id.split('.')[0]} "
-                  f"saves it first), then grade again.")
+            print(f"{error}\n== a build failed, before any test ran. If "
+                  f"{exercise.stage}/ was changed, put it back as shipped "
+                  f"(make restore-{exercise.id.split('.')[0]} saves it first) "
+                  f"and grade again; if it was not, a build of the tables no "
+                  f"longer applies to it: tell your teacher.")
             return 2
     print("\n".join(lines))
     took = time.monotonic() - began
