@@ -145,7 +145,9 @@ def test_a_path_too_long_for_a_unix_socket_is_a_bad_argument(binary, socket_dir,
     assert_refused(binary, ["0", path_of_length(socket_dir, length)], None, 2,
                    f"A Unix socket's path must fit in sockaddr_un's sun_path "
                    f"({SUN_PATH} bytes with its NUL, on Linux): a path of "
-                   f"{length} bytes is a bad argument, exit 2. Check the "
+                   f"{length} bytes is a bad argument, exit 2. (Linux itself "
+                   f"binds {SUN_PATH} bytes without the NUL, unix(7) BUGS; "
+                   f"the portable rule is the one asked here.) Check the "
                    f"length before you copy it; never cut it to fit.")
 
 

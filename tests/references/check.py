@@ -14,9 +14,16 @@ It reads, without running pytest:
   line lists (a copy made by make handout has no `Caught by:` lines:
   there it is not looked for);
 - every exercise table (each chapter's, and tests/exercises/README.md's):
-  its rows must say what tests/exercises/exercises.txt says, so that a
-  title changed there is changed everywhere (`check.py --fix` rewrites
-  the rows).
+  its rows must say what tests/exercises/exercises.txt says (the title, the
+  size, and in the exercises' README the stage), so that a title or a size
+  changed there is changed everywhere (`check.py --fix` rewrites
+  the rows);
+- TEACHING.md's table of reading times: each row's minutes must follow
+  from its words and diff lines at the rates the page states, and those
+  must be within a tenth of what the chapter (its words) and `make
+  diff-N` (its lines) measure now, so that a chapter that grows is read
+  in the time the page gives; and its table of what each exercise takes
+  must give each exercise the size and points exercises.txt gives.
 
 A case is an entry of a table of cases: a function registered by a
 decorator defined in the same file, as test_faults.py's `@fault()`
@@ -29,6 +36,7 @@ as FILE:LINE: what is wrong, and exits 1 if there is one.
 import ast
 import pathlib
 import re
+import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
@@ -146,7 +154,7 @@ def exercise_rows():
 
 
 CHAPTER_ROW = re.compile(r"^\| (\d+\.\d+) \| .* \| [^|]+ \|$")
-INDEX_ROW = re.compile(r"^(\| \[(\d+\.\d+)\]\(#[^)]*\) \| [^|]+ \| [^|]+ \| ).* \|$")
+INDEX_ROW = re.compile(r"^(\| \[(\d+\.\d+)\]\(#[^)]*\) \| )[^|]+ \| [^|]+ \| .* \|$")
 
 
 def fix_tables(path, expected, fix):
@@ -183,8 +191,9 @@ def check_exercise_tables(checker, fix):
     def index_row(ident, match):
         if ident not in by_id:
             return None
-        text = re.sub(r" \(in mine/[^)]*\)$", "", by_id[ident][1])
-        return f"{match[1]}{text} |"
+        stage, text, size = by_id[ident]
+        text = re.sub(r" \(in mine/[^)]*\)$", "", text)
+        return f"{match[1]}{stage} | {size} | {text} |"
 
     for stage in rows:
         chapter = ROOT / stage / "README.md"
@@ -197,6 +206,84 @@ def check_exercise_tables(checker, fix):
     index = ROOT / "tests" / "exercises" / "README.md"
     for number, should in fix_tables(index, index_row, fix):
         checker.report(index, number, f"the exercise row should read: {should}")
+    check_sizes_and_points(checker)
+
+
+SIZE_ROW = re.compile(r"^\| (\d+\.\d+) \| ([^|]+) \| (\d+) \|")
+
+
+def check_sizes_and_points(checker):
+    """TEACHING.md's table of what each exercise takes: its size and points
+    are exercises.txt's, and it has a row for every exercise."""
+    path = ROOT / "TEACHING.md"
+    by_id = {e.id: e for e in exercises()}
+    seen = set()
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        match = SIZE_ROW.match(line)
+        if not match or match[1] not in by_id:
+            continue
+        e = by_id[match[1]]
+        seen.add(e.id)
+        if (match[2].strip(), int(match[3])) != (e.size, e.points):
+            checker.report(path, number, f"exercise {e.id} is {e.size}, "
+                           f"{e.points} points, in exercises.txt")
+    for ident in sorted(set(by_id) - seen, key=lambda i: [int(n) for n in i.split(".")]):
+        checker.report(path, 1, f"exercise {ident} has no row in the table of "
+                       f"what each exercise takes")
+
+
+READING_ROW = re.compile(
+    r"^\| (v0\.(\d)-[a-z]+) \| ([\d,]+) \| (\d+) \| (\d+)[^|]* \| (\d+) \| ([^|]+) \|$")
+WORDS_A_MINUTE, DIFF_LINES_A_MINUTE = 150, 10
+DRIFT = 0.1  # a chapter may grow or shrink this much before its row is stale
+
+
+def reading_time(words, lines):
+    """What TEACHING.md's table of reading times gives for a chapter of
+    words and a diff of lines: rounded up to 5 minutes, as "N min" or
+    "H h MM"."""
+    minutes = -(-(words / WORDS_A_MINUTE + lines / DIFF_LINES_A_MINUTE) // 5) * 5
+    hours, rest = divmod(int(minutes), 60)
+    return f"{hours} h {rest:02d}" if hours else f"{rest} min"
+
+
+def measured(stage, number):
+    """A chapter's words (as wc -w counts them) and its diff's lines (make
+    diff-N; v0.1, which has none, its server.c)."""
+    words = len((ROOT / stage / "README.md").read_text().split())
+    if number == "1":
+        return words, len((ROOT / stage / "server.c").read_text().splitlines())
+    diff = subprocess.run(["make", "-s", "--no-print-directory", f"diff-{number}"],
+                          cwd=ROOT, capture_output=True, text=True, check=True)
+    return words, len(diff.stdout.splitlines())
+
+
+def check_reading_times(checker):
+    """TEACHING.md's reading times: each row's minutes follow from its words
+    and diff lines at the rates it states, and those are within DRIFT of
+    what the chapter and its diff measure now."""
+    path = ROOT / "TEACHING.md"
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        match = READING_ROW.match(line)
+        if not match:
+            continue
+        stage, n, words, read, lines, diffed, total = match.groups()
+        words = int(words.replace(",", ""))
+        lines, read, diffed = int(lines), int(read), int(diffed)
+        if (read != round(words / WORDS_A_MINUTE)
+                or diffed != round(lines / DIFF_LINES_A_MINUTE)
+                or total.strip() != reading_time(words, lines)):
+            checker.report(path, number, f"{stage}: {words} words and {lines} "
+                           f"lines make {round(words / WORDS_A_MINUTE)} and "
+                           f"{round(lines / DIFF_LINES_A_MINUTE)} minutes, "
+                           f"{reading_time(words, lines)} in all")
+        now_words, now_lines = measured(stage, n)
+        if (abs(now_words - words) > DRIFT * words
+                or abs(now_lines - lines) > DRIFT * lines):
+            checker.report(path, number, f"{stage}: the row says {words:,} words "
+                           f"and {lines} lines; the chapter has {now_words:,} "
+                           f"and its diff {now_lines}: "
+                           f"{reading_time(now_words, now_lines)} to read")
 
 
 def markdown_files():
@@ -213,9 +300,11 @@ def main():
     for path in sorted((ROOT / "tests" / "mutants").rglob("*.patch")):
         checker.check_mutant(path)
     check_exercise_tables(checker, "--fix" in sys.argv[1:])
+    check_reading_times(checker)
     if checker.bad:
         print(f"{checker.bad} reference(s) to a test that does not exist, "
-              f"or exercise row(s) that exercises.txt does not match")
+              f"exercise row(s) that exercises.txt does not match, or "
+              f"reading time(s) that the chapters do not")
         return 1
     return 0
 
